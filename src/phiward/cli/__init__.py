@@ -1,0 +1,1 @@
+"""The ``phiward`` command line: thin Typer commands over the domain packages."""

@@ -1,0 +1,10 @@
+"""``phiward keys``, ``phiward encrypt`` and ``phiward decrypt`` (issue 3)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Register this module's commands on the root app."""
+    del app

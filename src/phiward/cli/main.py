@@ -1,0 +1,65 @@
+"""Entry point of the ``phiward`` command. Each domain's commands live in their own module."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import typer
+
+from phiward import __version__
+from phiward.core.logfilter import install_log_filter
+
+app = typer.Typer(
+    name="phiward",
+    help=(
+        "HIPAA technical safeguards for health applications: find PHI, encrypt it, audit every "
+        "access, and check the AWS account. Exit codes: 0 ok, 1 PHI found (--fail-on), 2 usage, "
+        "3 cloud check failed, 4 error, 5 verification failed."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals may hold PHI or keys
+)
+
+_COMMAND_MODULES: tuple[str, ...] = (
+    "phiward.cli.scan",
+    "phiward.cli.formats",
+    "phiward.cli.keys",
+    "phiward.cli.audit",
+    "phiward.cli.check",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"phiward {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    verbose: int = typer.Option(
+        0, "--verbose", "-v", count=True, help="More log output (-v info, -vv debug); PHI-scrubbed."
+    ),
+) -> None:
+    """phiward: find, protect and audit PHI."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    install_log_filter()
+
+
+def _register() -> None:
+    for module_name in _COMMAND_MODULES:
+        module = importlib.import_module(module_name)
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    app()

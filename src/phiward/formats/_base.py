@@ -1,0 +1,59 @@
+"""The reader contract: a format reader turns bytes into :class:`TextUnit` values with structure.
+
+Readers know formats, not PHI: they never decide what is an identifier. What they do know is
+*structure* (HL7 ``PID-5`` is a patient name, FHIR ``Patient.birthDate`` a birth date), and they
+pass it on as a ``hint`` that the scanner turns into a high-confidence finding. Everything else is
+text for the detection engine. Readers stream: they yield units as they parse and never hold a
+whole large file in memory when the format allows otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol, runtime_checkable
+
+from phiward.core.entities import EntityType
+
+
+@dataclass(frozen=True, slots=True)
+class TextUnit:
+    """A piece of text and where it came from inside its file.
+
+    ``field`` is the structural path (``PID-5.1``, ``Patient.name[0].family``,
+    ``(0010,0010) PatientName``, ``Sheet1!C12``, ``page 3``, a CSV column name or JSON key path).
+    ``line`` is the 1-based line of the unit's first character when the format has lines.
+    ``hint`` is the entity type the structure itself proves, with ``hint_confidence``; the scanner
+    reports the whole unit as that entity and still runs the text engine over it unless
+    ``hint_only`` is set (a DICOM ``PatientName`` holds nothing else worth looking for).
+    ``status`` marks units that are not text at all: ``"encrypted"`` (the protected state),
+    ``"skipped:<reason>"`` (budget, bomb limit, image-only page), ``"error:<reason>"`` (malformed
+    part, reported and not fatal). Such units carry ``text == ""``.
+    """
+
+    text: str
+    field: str | None = None
+    line: int | None = None
+    byte_offset: int | None = None
+    hint: EntityType | None = None
+    hint_confidence: float = 0.0
+    hint_only: bool = False
+    column_name: str | None = None
+    status: str | None = None
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """One file format. ``sniff`` decides from content first, the file name second."""
+
+    name: str
+
+    def sniff(self, head: bytes, filename: str) -> bool:
+        """True when this reader handles a file starting with ``head`` (up to 8 KiB)."""
+        ...
+
+    def read(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
+        """Yield the file's text units in order. Raise ``phiward.errors.InputError`` only when
+        the whole file is unreadable; a malformed part yields a unit with ``status="error:..."``.
+        """
+        ...
