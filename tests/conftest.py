@@ -135,4 +135,20 @@ def moto_reset(moto_endpoint: str) -> Iterator[str]:
     urllib.request.urlopen(req, timeout=10).close()
 
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+def _find_shared_data() -> Path | None:
+    """Third-party test data beside the project (``../shared/data``), if this machine has it.
+
+    Looked up from every parent so it is found from a git worktree too; ``PHIWARD_TEST_SHARED_DATA``
+    overrides. Tests using it skip without it: the suite must pass on a machine that lacks it.
+    """
+    override = os.environ.get("PHIWARD_TEST_SHARED_DATA")
+    if override:
+        return Path(override)
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "data"
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+SHARED_DATA: Path | None = _find_shared_data()
