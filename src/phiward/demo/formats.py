@@ -727,7 +727,7 @@ def write_format_samples(directory: Path, *, force: bool = False) -> list[Truth]
     """Write every sample and ``ground-truth.json`` into ``directory``; returns the truth."""
     directory = Path(directory)
     if directory.exists() and any(directory.iterdir()) and not force:
-        raise InputError(f"{directory} is not empty (use force to overwrite)")
+        raise InputError(f"{directory} is not empty (--force overwrites it)")
     directory.mkdir(parents=True, exist_ok=True)
     writer = _Writer(directory)
     persons = people()

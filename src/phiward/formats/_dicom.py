@@ -8,6 +8,7 @@ PHOTO unit ("may contain PHI in pixels", Safe Harbor (Q)) for a human or an OCR 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -120,10 +121,14 @@ class DicomReader(BudgetedReader):
         from pydicom.errors import InvalidDicomError  # noqa: PLC0415 - optional [formats] extra, imported on use
 
         try:
-            ds = pydicom.dcmread(stream, stop_before_pixels=True, force=False)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # pydicom warns on every odd element
+                ds = pydicom.dcmread(stream, stop_before_pixels=True, force=False)
+                # Headers are small: decode them all here, under the same warning filter.
+                header = list(self._dataset(ds, ""))
         except InvalidDicomError:
             raise InputError("DICOM: not a DICOM Part 10 file") from None
-        yield from self._dataset(ds, "")
+        yield from header
         # What follows the header: (7FE0,0010) Pixel Data (or float/double variants).
         try:
             nxt = stream.read(4)

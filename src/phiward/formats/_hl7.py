@@ -140,6 +140,7 @@ SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{2}$")
 HEADER_SEGMENTS = ("MSH", "FHS", "BHS")
 MAX_SEGMENT = 16 * 1024 * 1024
 MLLP_START, MLLP_END = b"\x0b", b"\x1c"
+TOO_LONG = b"\x00TOO-LONG"
 
 
 @dataclass(slots=True)
@@ -200,34 +201,45 @@ def unescape(value: str, d: Delimiters) -> str:
 
 
 def _split_lines(stream: BinaryIO) -> Iterator[tuple[int, int, bytes]]:
-    """Faster segment splitter built on bytes.split (the scan over each chunk is done in C)."""
+    """(segment number, byte offset, bytes) per CR/LF-separated segment, MLLP bytes removed.
+
+    A segment longer than ``MAX_SEGMENT`` is reported once as ``TOO_LONG`` and its bytes are
+    discarded as they stream by, so one endless line costs bounded memory.
+    """
     pending = b""
     offset = 0
     number = 0
+    discarding = False
     while True:
         chunk = stream.read(1 << 16)
         if not chunk:
             break
-        data = pending + chunk.replace(b"\r\n", b"\r").replace(b"\n", b"\r")
-        if b"\r" not in data:
-            pending = data
-            if len(pending) > MAX_SEGMENT:
-                number += 1
-                yield number, offset, b"\x00TOO-LONG"
-                offset += len(pending)
-                pending = b""
-            continue
+        data = pending + chunk.replace(b"\n", b"\r")
         parts = data.split(b"\r")
         pending = parts.pop()
         for raw in parts:
             start = offset
             offset += len(raw) + 1
+            if discarding:
+                discarding = False
+                continue
+            if len(raw) > MAX_SEGMENT:
+                number += 1
+                yield number, start, TOO_LONG
+                continue
             cleaned = raw.replace(MLLP_START, b"").replace(MLLP_END, b"")
             if cleaned.strip():
                 number += 1
                 yield number, start, cleaned
+        if len(pending) > MAX_SEGMENT:
+            if not discarding:
+                number += 1
+                yield number, offset, TOO_LONG
+                discarding = True
+            offset += len(pending)
+            pending = b""
     cleaned = pending.replace(MLLP_START, b"").replace(MLLP_END, b"")
-    if cleaned.strip():
+    if cleaned.strip() and not discarding:
         number += 1
         yield number, offset, cleaned
 
@@ -256,7 +268,7 @@ class Hl7Reader(BudgetedReader):
     def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
         delims: Delimiters | None = None
         for number, offset, raw in _split_lines(stream):
-            if raw == b"\x00TOO-LONG":
+            if raw is TOO_LONG:
                 yield error("segment too long", line=number)
                 continue
             segment = _decode(raw).strip(" \t\x00")
