@@ -8,6 +8,7 @@ text engine still runs over the cell.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from phiward.core.entities import EntityType as E
 
@@ -90,6 +91,7 @@ COLUMN_ENTITIES: dict[str, E] = {
 }
 
 
+@lru_cache(maxsize=4096)
 def column_hint(name: str | None) -> E | None:
     """The entity a column header names, or None. ``address.city`` looks at ``city``."""
     if not name:

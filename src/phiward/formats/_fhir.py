@@ -217,69 +217,71 @@ def _hint(
     return None
 
 
-def _fmt_path(prefix: str, parts: list[str | int]) -> str:
-    out = [prefix]
-    for part in parts:
-        out.append(f"[{part}]" if isinstance(part, int) else f".{part}")
-    return "".join(out)
-
-
 def resource_units(
     resource: dict[str, Any], prefix: str | None = None, line: int | None = None
 ) -> Iterator[TextUnit]:
     """Units of one resource; ``prefix`` replaces the resource type at the start of paths."""
     rtype = resource.get("resourceType")
-    rtype = rtype if isinstance(rtype, str) else "Resource"
-    root = prefix or rtype
-    # Iterative walk: (node, parent dict, key path without indices, display path)
-    stack: list[tuple[Any, dict[str, Any], tuple[str, ...], list[str | int]]] = [
-        (resource, {}, (), [])
-    ]
-    while stack:
-        node, parent, keys, parts = stack.pop()
-        if isinstance(node, dict):
-            last = keys[-1] if keys else ""
-            if last == "photo" and rtype in PERSON_RESOURCES:
-                yield TextUnit(
+    walker = _Walker(rtype if isinstance(rtype, str) else "Resource", line)
+    walker.walk(resource, {}, (), prefix or walker.rtype)
+    return iter(walker.out)
+
+
+class _Walker:
+    """Depth-first walk of one resource, appending units to ``out`` (a resource is small)."""
+
+    __slots__ = ("line", "out", "rtype")
+
+    def __init__(self, rtype: str, line: int | None) -> None:
+        self.rtype = rtype
+        self.line = line
+        self.out: list[TextUnit] = []
+
+    def walk(self, node: Any, parent: dict[str, Any], keys: tuple[str, ...], path: str) -> None:
+        rtype, line, out = self.rtype, self.line, self.out
+        if isinstance(node, str):
+            if keys and node.strip():
+                hint = _hint(rtype, keys, parent, node)
+                if hint is None:
+                    out.append(TextUnit(node, path, line))
+                else:
+                    out.append(TextUnit(node, path, line, None, hint[0], hint[1]))
+            return
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                self.walk(item, parent, keys, f"{path}[{index}]")
+            return
+        if not isinstance(node, dict):
+            return
+        last = keys[-1] if keys else ""
+        if last == "photo" and rtype in PERSON_RESOURCES:
+            out.append(
+                TextUnit(
                     text="",
-                    field=_fmt_path(root, parts),
+                    field=path,
                     line=line,
                     hint=E.PHOTO,
                     hint_confidence=0.9,
                     hint_only=True,
                 )
+            )
+            return
+        if keys and isinstance(node.get("resourceType"), str):
+            # A contained resource: its own type governs its paths.
+            out.extend(resource_units(node, prefix=f"{path}.{node['resourceType']}", line=line))
+            return
+        if last == "text" and isinstance(node.get("div"), str):
+            text = xhtml_text(node["div"])
+            if text:
+                out.append(TextUnit(text=text, field=f"{path}.div", line=line))
+            return
+        if last == "attachment" or ("data" in node and "contentType" in node):
+            out.extend(_attachment(node, path, line))
+            return
+        for key, value in node.items():
+            if key in SKIP_KEYS or key == "coding" or key.startswith("_"):
                 continue
-            if keys and isinstance(node.get("resourceType"), str):
-                # A contained resource: its own type governs its paths.
-                sub_prefix = f"{_fmt_path(root, parts)}.{node['resourceType']}"
-                yield from resource_units(node, prefix=sub_prefix, line=line)
-                continue
-            if last == "text" and isinstance(node.get("div"), str):
-                text = xhtml_text(node["div"])
-                if text:
-                    yield TextUnit(text=text, field=_fmt_path(root, [*parts, "div"]), line=line)
-                continue
-            if last == "attachment" or ("data" in node and "contentType" in node):
-                yield from _attachment(node, _fmt_path(root, parts), line)
-                continue
-            for key in reversed(list(node)):
-                if key in SKIP_KEYS or key == "coding" or key.startswith("_"):
-                    continue
-                stack.append((node[key], node, (*keys, key), [*parts, key]))
-        elif isinstance(node, list):
-            for index in range(len(node) - 1, -1, -1):
-                stack.append((node[index], parent, keys, [*parts, index]))
-        elif isinstance(node, str):
-            if not node.strip() or not keys:
-                continue
-            hint = _hint(rtype, keys, parent, node)
-            field = _fmt_path(root, parts)
-            if hint is None:
-                yield TextUnit(text=node, field=field, line=line)
-            else:
-                yield TextUnit(
-                    text=node, field=field, line=line, hint=hint[0], hint_confidence=hint[1]
-                )
+            self.walk(value, node, (*keys, key), f"{path}.{key}")
 
 
 def _attachment(node: dict[str, Any], field: str, line: int | None) -> Iterator[TextUnit]:

@@ -291,53 +291,41 @@ class Hl7Reader(BudgetedReader):
     def _segment(
         self, seg_id: str, segment: str, d: Delimiters, line: int, offset: int
     ) -> Iterator[TextUnit]:
-        fields = segment.split(d.field)
         mapping = FIELD_MAP.get(seg_id)
         text_fields = TEXT_FIELDS.get(seg_id)
         z_segment = seg_id.startswith("Z")
         if mapping is None and text_fields is None and not z_segment:
             return
-        header = seg_id in HEADER_SEGMENTS
-        for index in range(1, len(fields)):
-            number = index + 1 if header else index
-            value = fields[index]
-            if not value or (header and index == 1):
-                continue
-            spec = mapping.get(number) if mapping else None
-            if spec is not None:
-                yield from self._mapped(seg_id, number, value, spec, d, line=line, offset=offset)
-            elif (text_fields is not None and number in text_fields) or z_segment:
-                for rep, rep_value in enumerate(value.split(d.repetition), start=1):
+        fields = segment.split(d.field)
+        # MSH-1 is the field separator itself, so MSH field n sits at split index n - 1.
+        shift = 1 if seg_id in HEADER_SEGMENTS else 0
+        count = len(fields)
+        out: list[TextUnit] = []
+        if mapping is not None:
+            for number, (kind, entity, conf) in mapping.items():
+                index = number - shift
+                if index >= count or not fields[index]:
+                    continue
+                for rep, rep_value in enumerate(fields[index].split(d.repetition), start=1):
+                    base = f"{seg_id}-{number}" if rep == 1 else f"{seg_id}-{number}[{rep}]"
+                    comps = rep_value.split(d.component)
+                    for suffix, text, ent in _typed_components(kind, entity, comps, rep_value, d):
+                        if text:
+                            out.append(TextUnit(text, base + suffix, line, offset, ent, conf))
+        if text_fields is not None or z_segment:
+            numbers = text_fields if text_fields is not None else range(1, count + shift)
+            for number in sorted(numbers):
+                index = number - shift
+                if index >= count or index < 1 or not fields[index]:
+                    continue
+                if mapping is not None and number in mapping:
+                    continue
+                for rep, rep_value in enumerate(fields[index].split(d.repetition), start=1):
                     text = unescape(rep_value.replace(d.component, " "), d).strip()
                     if text and text != '""':
                         field = f"{seg_id}-{number}" + (f"[{rep}]" if rep > 1 else "")
-                        yield TextUnit(text=text, field=field, line=line, byte_offset=offset)
-
-    def _mapped(
-        self,
-        seg_id: str,
-        number: int,
-        value: str,
-        spec: Mapping,
-        d: Delimiters,
-        *,
-        line: int,
-        offset: int,
-    ) -> Iterator[TextUnit]:
-        kind, entity, conf = spec
-        for rep, rep_value in enumerate(value.split(d.repetition), start=1):
-            base = f"{seg_id}-{number}" + (f"[{rep}]" if rep > 1 else "")
-            comps = rep_value.split(d.component)
-            for suffix, text, ent in _typed_components(kind, entity, comps, rep_value, d):
-                if text:
-                    yield TextUnit(
-                        text=text,
-                        field=f"{base}{suffix}",
-                        line=line,
-                        byte_offset=offset,
-                        hint=ent,
-                        hint_confidence=conf,
-                    )
+                        out.append(TextUnit(text=text, field=field, line=line, byte_offset=offset))
+        yield from out
 
 
 def _component(comps: list[str], index: int, d: Delimiters) -> str:

@@ -55,6 +55,7 @@ class ParquetReader(BudgetedReader):
 
     def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
         import pyarrow as pa  # noqa: PLC0415 - optional [formats] extra, imported on use
+        import pyarrow.compute as pc  # noqa: PLC0415 - optional [formats] extra
         import pyarrow.parquet as pq  # noqa: PLC0415 - optional [formats] extra, imported on use
 
         head = stream.read(4)
@@ -80,34 +81,50 @@ class ParquetReader(BudgetedReader):
             yield skipped("binary column", name)
         for group in range(parquet.num_row_groups):
             table = parquet.read_row_group(group, columns=columns)
-            rows = table.num_rows
-            for column_name, column in zip(table.column_names, table.columns, strict=True):
-                chunk_values = column.to_pylist()
-                hint = column_hint(column_name)
-                conf = COLUMN_CONFIDENCE if hint else 0.0
-                plain = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
-                for index, value in enumerate(chunk_values):
-                    if value is None:
-                        continue
-                    if plain:
-                        if value.strip():
-                            yield TextUnit(
-                                text=value[:MAX_CELL],
-                                field=column_name,
-                                line=row_base + index + 1,
-                                hint=hint,
-                                hint_confidence=conf,
-                                column_name=column_name,
-                            )
-                        continue
-                    for field, text in _flatten(value, column_name):
-                        sub = hint if field == column_name else column_hint(field)
-                        yield TextUnit(
-                            text=text,
-                            field=field,
-                            line=row_base + index + 1,
-                            hint=sub,
-                            hint_confidence=COLUMN_CONFIDENCE if sub else 0.0,
-                            column_name=column_name,
-                        )
-            row_base += rows
+            for top, column in zip(table.column_names, table.columns, strict=True):
+                # Structs flatten to ``top.sub`` columns inside Arrow (zero-copy, in C).
+                flat = pa.table({top: column}).flatten()
+                for name, values in zip(flat.column_names, flat.columns, strict=True):
+                    yield from _column_units(pa, pc, name, top, values, row_base=row_base)
+            row_base += table.num_rows
+
+
+def _column_units(
+    pa: Any, pc: Any, name: str, top: str, column: Any, *, row_base: int
+) -> Iterator[TextUnit]:
+    """Units of one (flattened) column of one row group; scalars are stringified by Arrow."""
+    kind = column.type
+    if pa.types.is_boolean(kind) or pa.types.is_null(kind) or pa.types.is_binary(kind):
+        return
+    hint = column_hint(name)
+    conf = COLUMN_CONFIDENCE if hint else 0.0
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        values = column.to_pylist()
+    elif (
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_decimal(kind)
+        or pa.types.is_temporal(kind)
+    ):
+        try:
+            values = pc.cast(column, pa.string()).to_pylist()
+        except (pa.ArrowException, ValueError):  # e.g. durations: not identifiers
+            return
+    else:
+        # Lists, maps, unions: walk the Python values.
+        for index, value in enumerate(column.to_pylist()):
+            for field, text in _flatten(value, name):
+                sub = column_hint(field)
+                yield TextUnit(
+                    text=text,
+                    field=field,
+                    line=row_base + index + 1,
+                    hint=sub,
+                    hint_confidence=COLUMN_CONFIDENCE if sub else 0.0,
+                    column_name=top,
+                )
+        return
+    for index, value in enumerate(values):
+        if value is None or not value.strip():
+            continue
+        yield TextUnit(value[:MAX_CELL], name, row_base + index + 1, None, hint, conf, False, top)

@@ -65,22 +65,6 @@ def _local(tag: Any) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _path(element: Any) -> str:
-    """``/ClinicalDocument/component/structuredBody/component[3]/section/text``."""
-    parts: list[str] = []
-    node = element
-    while node is not None:
-        name = _local(node.tag)
-        parent = node.getparent()
-        if parent is not None:
-            same = [c for c in parent if c.tag == node.tag]
-            if len(same) > 1:
-                name = f"{name}[{same.index(node) + 1}]"
-        parts.append(name)
-        node = parent
-    return "/" + "/".join(reversed(parts))
-
-
 def _telecom(value: str) -> tuple[E, str]:
     lower = value.lower()
     if lower.startswith("mailto:"):
@@ -131,23 +115,31 @@ class CdaReader(BudgetedReader):
         if problem is not None:
             yield problem
             return
-        for element in root.iter():
-            if not isinstance(element.tag, str):
-                continue
-            name = _local(element.tag)
-            if (
-                name == "text"
-                and element.getparent() is not None
-                and _local(element.getparent().tag) == "section"
-            ):
-                text = _text(element)
-                if text:
-                    yield TextUnit(text=text, field=_section_path(element))
-                continue
-            yield from self._element(element, name)
+        out: list[TextUnit] = []
+        self._walk(root, f"/{_local(root.tag)}", (), out)
+        yield from out
 
-    def _element(self, element: Any, name: str) -> Iterator[TextUnit]:
-        ancestors = [_local(a.tag) for a in element.iterancestors()]
+    def _walk(
+        self, element: Any, path: str, ancestors: tuple[str, ...], out: list[TextUnit]
+    ) -> None:
+        """Depth-first, carrying the element path and ancestor names (nearest first)."""
+        name = _local(element.tag)
+        if name == "text" and ancestors and ancestors[0] == "section":
+            text = _text(element)
+            if text:
+                out.append(TextUnit(text=text, field=_with_title(element, path)))
+            return  # narrative markup below is already in the text
+        out.extend(self._element(element, name, ancestors, path))
+        children = [c for c in element if isinstance(c.tag, str)]
+        if not children:
+            return
+        below = (name, *ancestors)
+        for child, child_path in zip(children, _child_paths(children, path), strict=True):
+            self._walk(child, child_path, below, out)
+
+    def _element(
+        self, element: Any, name: str, ancestors: tuple[str, ...], path: str
+    ) -> Iterator[TextUnit]:
         in_scope = any(a in PATIENT_SCOPES for a in ancestors) or name in PATIENT_SCOPES
         if name == "id" and ancestors and ancestors[0] in ("patientRole", "patient"):
             ext = element.get("extension")
@@ -156,7 +148,7 @@ class CdaReader(BudgetedReader):
                 entity = E.SSN if root == SSN_OID else E.MRN
                 yield TextUnit(
                     text=ext,
-                    field=f"{_path(element)}/@extension",
+                    field=f"{path}/@extension",
                     hint=entity,
                     hint_confidence=0.95,
                 )
@@ -165,15 +157,13 @@ class CdaReader(BudgetedReader):
             value = element.get("value")
             if value:
                 entity, text = _telecom(value)
-                yield TextUnit(
-                    text=text, field=f"{_path(element)}/@value", hint=entity, hint_confidence=0.95
-                )
+                yield TextUnit(text=text, field=f"{path}/@value", hint=entity, hint_confidence=0.95)
             return
         if name in ADDRESS_PARTS and ancestors and ancestors[0] == "addr" and in_scope:
             text = _text(element)
             if text:
                 yield TextUnit(
-                    text=text, field=_path(element), hint=ADDRESS_PARTS[name], hint_confidence=0.95
+                    text=text, field=path, hint=ADDRESS_PARTS[name], hint_confidence=0.95
                 )
             return
         if name in ("given", "family") and len(ancestors) > 1 and ancestors[0] == "name":
@@ -181,16 +171,14 @@ class CdaReader(BudgetedReader):
             if conf is not None:
                 text = _text(element)
                 if text:
-                    yield TextUnit(
-                        text=text, field=_path(element), hint=E.NAME, hint_confidence=conf
-                    )
+                    yield TextUnit(text=text, field=path, hint=E.NAME, hint_confidence=conf)
             return
         if name == "birthTime" and ancestors and ancestors[0] in ("patient", "subject"):
             value = element.get("value")
             if value:
                 yield TextUnit(
                     text=value,
-                    field=f"{_path(element)}/@value",
+                    field=f"{path}/@value",
                     hint=E.DATE,
                     hint_confidence=0.97,
                 )
@@ -198,7 +186,7 @@ class CdaReader(BudgetedReader):
         if name in ("originalText", "value") and element.text and element.text.strip():
             if name == "value" and not _is_string_value(element):
                 return
-            yield TextUnit(text=_text(element), field=_path(element))
+            yield TextUnit(text=_text(element), field=path)
 
 
 def _is_string_value(element: Any) -> bool:
@@ -206,15 +194,30 @@ def _is_string_value(element: Any) -> bool:
     return xsi_type.split(":")[-1] in ("ST", "ED", "")
 
 
-def _section_path(element: Any) -> str:
-    section = element.getparent()
-    title = None
-    for child in section:
+def _with_title(element: Any, path: str) -> str:
+    """``path (Section title)`` for a section narrative."""
+    for child in element.getparent():
         if _local(child.tag) == "title":
             title = _text(child)
-            break
-    base = _path(element)
-    return f"{base} ({title})" if title else base
+            return f"{path} ({title})" if title else path
+    return path
+
+
+def _child_paths(children: list[Any], path: str) -> list[str]:
+    """Paths of sibling elements: ``name``, or ``name[i]`` (1-based) when the name repeats."""
+    names = [_local(c.tag) for c in children]
+    totals: dict[str, int] = {}
+    for name in names:
+        totals[name] = totals.get(name, 0) + 1
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        if totals[name] > 1:
+            seen[name] = seen.get(name, 0) + 1
+            out.append(f"{path}/{name}[{seen[name]}]")
+        else:
+            out.append(f"{path}/{name}")
+    return out
 
 
 class XmlReader(BudgetedReader):
@@ -233,13 +236,20 @@ class XmlReader(BudgetedReader):
         if problem is not None:
             yield problem
             return
-        for element in root.iter():
-            if not isinstance(element.tag, str):
-                continue
-            path: str | None = None
-            for attr, value in element.attrib.items():
-                if value and value.strip() and not str(attr).startswith("{http://www.w3.org/"):
-                    path = path or _path(element)
-                    yield TextUnit(text=value, field=f"{path}/@{_local(attr)}")
-            if element.text and element.text.strip():
-                yield TextUnit(text=element.text.strip()[:MAX_TEXT], field=path or _path(element))
+        out: list[TextUnit] = []
+        _generic(root, f"/{_local(root.tag)}", out)
+        yield from out
+
+
+def _generic(element: Any, path: str, out: list[TextUnit]) -> None:
+    """Attribute values, element text and tails (mixed content) with element paths."""
+    for attr, value in element.attrib.items():
+        if value and value.strip() and not str(attr).startswith("{http://www.w3.org/"):
+            out.append(TextUnit(text=value, field=f"{path}/@{_local(attr)}"))
+    if element.text and element.text.strip():
+        out.append(TextUnit(text=element.text.strip()[:MAX_TEXT], field=path))
+    children = [c for c in element if isinstance(c.tag, str)]
+    for child, child_path in zip(children, _child_paths(children, path), strict=True):
+        _generic(child, child_path, out)
+        if child.tail and child.tail.strip():
+            out.append(TextUnit(text=child.tail.strip()[:MAX_TEXT], field=path))
