@@ -161,8 +161,33 @@ def test_unknown_member_format_is_skipped() -> None:
     assert statuses(units) == ["skipped:no reader for this format"] or statuses(units) == []
 
 
-def test_zipfile_declared_size_is_enforced() -> None:
-    # A header that lies about the size cannot make the reader inflate more than declared.
-    raw = bytearray(zip_bytes({"a.hl7": MSG}))
+def test_refused_input_is_a_security_event() -> None:
+    from phiward.core.events import SecurityEvent, set_hook
+
+    seen: list[SecurityEvent] = []
+    previous = set_hook(seen.append)
+    try:
+        read(bomb_bytes(20))
+        from tests.formats.conftest import read_bytes
+
+        read_bytes(b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "b">]><r/>', "x.xml")
+    finally:
+        set_hook(previous)
+    assert [(e.action, e.outcome, e.reason) for e in seen] == [
+        ("input.refuse", "failure", "zip bomb"),
+        ("input.refuse", "failure", "xml entity declaration"),
+    ]
+    assert all("bomb.zip" not in str(e) and "zeros" not in str(e) for e in seen)
+
+
+def test_lying_zip_header_cannot_inflate_past_its_declared_size() -> None:
+    # Declare 100 bytes for a member that really inflates to 1 MiB: zipfile stops at the
+    # declared size and the CRC check fails, so the member is an error, not a 1 MiB read.
+    raw = bytearray(zip_bytes({"z.hl7": bytes(1 << 20)}))
     with zipfile.ZipFile(io.BytesIO(bytes(raw))) as archive:
-        assert archive.infolist()[0].file_size == len(MSG)
+        info = archive.infolist()[0]
+        central = archive.start_dir
+    raw[info.header_offset + 22 : info.header_offset + 26] = (100).to_bytes(4, "little")
+    raw[central + 24 : central + 28] = (100).to_bytes(4, "little")
+    units = read(bytes(raw))
+    assert statuses(units) == ["error:archive member is corrupt or uses an unsupported method"]

@@ -119,7 +119,30 @@ def test_invalid_json_is_an_input_error() -> None:
     with pytest.raises(InputError):
         list(FhirJsonReader().read(io.BytesIO(b'{"resourceType": "Patient", '), "x.json"))
     with pytest.raises(InputError):
-        list(FhirJsonReader().read(io.BytesIO(b'{"resourceType": 5}'), "x.json"))
+        list(FhirJsonReader().read(io.BytesIO(b'{"resourceType": "X", "a": [1, '), "x.json"))
+
+
+def test_json_that_only_mentions_resource_type_is_still_walked() -> None:
+    data = json.dumps({"meta": {"resourceType": "x"}, "note": "call Ann at 555-0100"}).encode()
+    units = list(FhirJsonReader().read(io.BytesIO(data), "x.json"))
+    assert [(u.field, u.text) for u in units] == [("$.note", "call Ann at 555-0100")]
+
+
+def test_ndjson_with_a_long_first_line_falls_back_from_json() -> None:
+    big = dict(PATIENT, extension=[{"url": "x", "valueString": "y" * 10_000}])
+    data = (json.dumps(big) + "\n" + json.dumps(PATIENT) + "\n").encode()
+    units = read_bytes(data, "export.json")
+    assert [u.line for u in units if u.field == "Patient.name[0].family"] == [1, 2]
+
+
+def test_over_the_load_limit_is_a_budget_skip() -> None:
+    from phiward.formats._limits import FormatLimits, set_limits
+
+    set_limits(FormatLimits(max_load_bytes=100))
+    units = list(FhirJsonReader().read(io.BytesIO(json.dumps(PATIENT).encode()), "x.json"))
+    assert [u.status for u in units] == [
+        "skipped:budget: FHIR JSON larger than the 0 MiB in-memory limit"
+    ]
 
 
 def test_xhtml_text() -> None:

@@ -30,6 +30,7 @@ from phiward.formats._limits import (
     encrypted,
     error,
     get_limits,
+    refused,
     skipped,
 )
 
@@ -135,6 +136,12 @@ def _read_member(stream: IO[bytes], limit: int) -> bytes:
     return data
 
 
+def _bomb(reason: str, field: str | None) -> TextUnit:
+    """A ``skipped:zip bomb ...`` unit, recorded as refused input."""
+    refused("zip bomb", "archive")
+    return skipped(reason, field)
+
+
 def _prefixed(unit: TextUnit, path: str) -> TextUnit:
     return replace(unit, field=f"{path}!{unit.field}" if unit.field else path)
 
@@ -164,7 +171,7 @@ class ArchiveReader(BudgetedReader):
         try:
             yield from self._walk(kind, body, filename, prefix="", depth=1, state=state)
         except _Stop as stop:
-            yield skipped(str(stop))
+            yield _bomb(str(stop), None)
 
     # -- containers ---------------------------------------------------------------------------
 
@@ -185,7 +192,16 @@ class ArchiveReader(BudgetedReader):
     ) -> Iterator[TextUnit]:
         limits = state.limits
         if not _seekable(stream):
-            stream = io.BytesIO(_read_member(stream, limits.max_member_bytes))
+            # zip needs its central directory (at the end): buffer a non-seekable stream.
+            data = stream.read(limits.max_member_bytes + 1)
+            if len(data) > limits.max_member_bytes:
+                yield skipped(
+                    f"budget: zip stream over {limits.max_member_bytes // MiB} MiB "
+                    "cannot be buffered",
+                    prefix.rstrip("!") or None,
+                )
+                return
+            stream = io.BytesIO(data)
         try:
             archive = zipfile.ZipFile(stream)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError):
@@ -204,7 +220,7 @@ class ArchiveReader(BudgetedReader):
                     yield encrypted(path, "")
                     continue
                 if info.file_size > limits.max_member_bytes:
-                    yield skipped(
+                    yield _bomb(
                         f"zip bomb: member declares {info.file_size // MiB} MiB "
                         f"(limit {limits.max_member_bytes // MiB} MiB)",
                         path,
@@ -214,7 +230,7 @@ class ArchiveReader(BudgetedReader):
                     info.file_size > RATIO_FLOOR
                     and info.file_size / max(info.compress_size, 1) > limits.max_ratio
                 ):
-                    yield skipped(f"zip bomb: compression ratio over {limits.max_ratio:g}", path)
+                    yield _bomb(f"zip bomb: compression ratio over {limits.max_ratio:g}", path)
                     continue
                 if state.total + info.file_size > limits.max_total_bytes:
                     raise _Stop(
@@ -224,7 +240,7 @@ class ArchiveReader(BudgetedReader):
                     with archive.open(info) as member:
                         data = _read_member(member, limits.max_member_bytes)
                 except _Bomb as bomb:
-                    yield skipped(str(bomb), path)
+                    yield _bomb(str(bomb), path)
                     continue
                 except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
                     yield error("archive member is corrupt or uses an unsupported method", path)
@@ -256,7 +272,7 @@ class ArchiveReader(BudgetedReader):
                 self._count(state, path)
                 yield TextUnit(text=member.name, field=f"{path}!(member name)")
                 if member.size > limits.max_member_bytes:
-                    yield skipped(
+                    yield _bomb(
                         f"zip bomb: member is {member.size // MiB} MiB "
                         f"(limit {limits.max_member_bytes // MiB} MiB)",
                         path,
@@ -275,7 +291,7 @@ class ArchiveReader(BudgetedReader):
                     data, member.name, filename, path=path, depth=depth, state=state
                 )
         except _Bomb as bomb:
-            yield skipped(str(bomb), prefix.rstrip("!") or None)
+            yield _bomb(str(bomb), prefix.rstrip("!") or None)
         except (tarfile.TarError, OSError, EOFError, zlib_error()):
             yield error("archive: truncated or corrupt tar", prefix.rstrip("!") or None)
         finally:
@@ -295,13 +311,13 @@ class ArchiveReader(BudgetedReader):
             inner = archive_kind(head)
             if inner == "tar":
                 if depth >= limits.max_depth:
-                    yield skipped(f"zip bomb: archives nested deeper than {limits.max_depth}", path)
+                    yield _bomb(f"zip bomb: archives nested deeper than {limits.max_depth}", path)
                     return
                 yield from self._tar(buffered, filename, path + "!", depth + 1, state)
                 return
             data = _read_member(buffered, limits.max_member_bytes)
         except _Bomb as bomb:
-            yield skipped(str(bomb), path)
+            yield _bomb(str(bomb), path)
             return
         except (OSError, EOFError, lzma.LZMAError, ValueError, zlib_error()):
             if not prefix:
@@ -328,9 +344,7 @@ class ArchiveReader(BudgetedReader):
         reader = reader_for(head, name)
         if kind is not None and (reader is None or isinstance(reader, ArchiveReader)):
             if depth >= state.limits.max_depth:
-                yield skipped(
-                    f"zip bomb: archives nested deeper than {state.limits.max_depth}", path
-                )
+                yield _bomb(f"zip bomb: archives nested deeper than {state.limits.max_depth}", path)
                 return
             yield from self._walk(
                 kind, io.BytesIO(data), filename, prefix=path + "!", depth=depth + 1, state=state

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import html
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -352,9 +353,17 @@ class FhirJsonReader(BudgetedReader):
         try:
             doc = json.loads(data)
         except (ValueError, UnicodeDecodeError):
+            if b"}\n" in data or b"}\r\n" in data:
+                # NDJSON whose first line was too long to sniff as such.
+                yield from FhirNdjsonReader()._units(io.BytesIO(data), filename)
+                return
             raise InputError("FHIR JSON: not valid JSON") from None
-        if not isinstance(doc, dict) or not isinstance(doc.get("resourceType"), str):
-            raise InputError("FHIR JSON: no resourceType")
+        if not isinstance(doc, dict):
+            raise InputError("FHIR JSON: not a JSON object")
+        if not isinstance(doc.get("resourceType"), str):
+            # JSON that only mentions resourceType deeper down: still walk every string.
+            yield from resource_units(doc, prefix="$")
+            return
         yield from bundle_units(doc)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any, BinaryIO
 
+from phiward.core.events import SecurityEvent, emit
 from phiward.errors import ConfigError, InputError
 from phiward.formats._base import TextUnit
 
@@ -88,13 +89,35 @@ def encrypted(field: str | None = None, what: str = "") -> TextUnit:
     return TextUnit(text=what, field=field, status="encrypted")
 
 
+class BudgetExceeded(InputError):
+    """A file is over a size or time budget: reported as a ``skipped:budget ...`` unit."""
+
+
+def refused(kind: str, reader: str) -> None:
+    """Record that hostile-looking input was refused (bomb, entity expansion, over budget).
+
+    The event names only the reader and the kind of limit: never the file name (it may itself be
+    PHI) nor any content.
+    """
+    emit(
+        SecurityEvent(
+            action="input.refuse",
+            crud="R",
+            outcome="failure",
+            resource_type="file",
+            reason=kind,
+            details={"reader": reader},
+        )
+    )
+
+
 def read_limited(stream: BinaryIO, limit: int, what: str) -> bytes:
-    """Read a whole stream into memory, refusing (InputError) more than ``limit`` bytes."""
+    """Read a whole stream into memory, refusing (BudgetExceeded) more than ``limit`` bytes."""
     data = stream.read(limit + 1)
     if not isinstance(data, bytes | bytearray):
         raise InputError(f"{what}: stream did not return bytes")
     if len(data) > limit:
-        raise InputError(f"{what}: larger than the {limit // MiB} MiB in-memory limit")
+        raise BudgetExceeded(f"{what} larger than the {limit // MiB} MiB in-memory limit")
     return bytes(data)
 
 
@@ -124,11 +147,16 @@ class BudgetedReader:
                 yield unit
                 count += 1
                 if count >= limits.max_units:
+                    refused("budget: units", self.name)
                     yield skipped(f"budget: more than {limits.max_units} units")
                     return
                 if time.monotonic() > deadline:
+                    refused("budget: time", self.name)
                     yield skipped(f"budget: over {limits.max_seconds:g} s")
                     return
+        except BudgetExceeded as exc:
+            refused("budget: size", self.name)
+            yield skipped(f"budget: {exc}")
         except InputError:
             raise
         except (GeneratorExit, KeyboardInterrupt):

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 from phiward.core.entities import EntityType as E
 from phiward.formats._base import TextUnit
-from phiward.formats._limits import BudgetedReader, error, get_limits, read_limited
+from phiward.formats._limits import BudgetedReader, error, get_limits, read_limited, refused
 
 CDA_NS = "urn:hl7-org:v3"
 SSN_OID = "2.16.840.1.113883.4.1"
@@ -88,6 +88,7 @@ def _load(stream: BinaryIO, what: str) -> tuple[Any, TextUnit | None]:
 
     data = read_limited(stream, get_limits().max_load_bytes, what)
     if ENTITY_DECL.search(data):
+        refused("xml entity declaration", what)
         return None, error("XML entity declarations refused (XXE / entity expansion)")
     try:
         root = etree.fromstring(data, parser=_parser())
