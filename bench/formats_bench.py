@@ -50,7 +50,12 @@ def read_all(files: list[tuple[str, bytes]]) -> int:
     for name, data in files:
         reader = reader_for(data[:8192], name)
         assert reader is not None, name
-        for _ in reader.read(io.BytesIO(data), name):
+        for unit in reader.read(io.BytesIO(data), name):
+            # A skipped or failed part would make the number meaningless.
+            assert unit.status is None or unit.hint is not None, (
+                name,
+                unit.status,
+            )
             count += 1
     return count
 
@@ -330,6 +335,8 @@ def _unzip(data: bytes) -> list[tuple[str, bytes]]:
 
 
 def _cda_doc(ps: list) -> bytes:  # type: ignore[type-arg]
+    """The demo C-CDA plus ten sections shaped like a real CCD's: a narrative table and coded
+    entries (observation/code/value/effectiveTime) per section, ~60 KB in all."""
     import tempfile
     from pathlib import Path
 
@@ -337,7 +344,28 @@ def _cda_doc(ps: list) -> bytes:  # type: ignore[type-arg]
 
     with tempfile.TemporaryDirectory() as tmp:
         write_format_samples(Path(tmp) / "s")
-        return (Path(tmp) / "s" / "cda" / "ccd.xml").read_bytes()
+        base = (Path(tmp) / "s" / "cda" / "ccd.xml").read_text()
+    sections = []
+    for number in range(10):
+        rows = "".join(
+            f"<tr><td>Problem {number}-{row}</td><td>Active</td><td>03/0{row % 9 + 1}/2023</td>"
+            f"<td>Seen by Dr Sorensen; spoke with {ps[row % len(ps)].given}</td></tr>"
+            for row in range(20)
+        )
+        entries = "".join(
+            '<entry><observation classCode="OBS" moodCode="EVN">'
+            f'<templateId root="2.16.840.1.113883.10.20.22.4.4"/><id root="1.2.3.{row}"/>'
+            '<code code="55607006" codeSystem="2.16.840.1.113883.6.96"/>'
+            '<statusCode code="completed"/><effectiveTime><low value="20230301"/></effectiveTime>'
+            '<value xsi:type="CD" code="233604007" codeSystem="2.16.840.1.113883.6.96"/>'
+            "</observation></entry>"
+            for row in range(20)
+        )
+        sections.append(
+            f"<component><section><title>Section {number}</title><text><table><tbody>{rows}"
+            f"</tbody></table></text>{entries}</section></component>"
+        )
+    return base.replace("</structuredBody>", "".join(sections) + "</structuredBody>").encode()
 
 
 def _docx(ps: list, n: int) -> bytes:  # type: ignore[type-arg]

@@ -66,3 +66,13 @@ def test_cda_guardian_and_author_names() -> None:
 def test_malformed_xml_is_an_error_unit() -> None:
     units = read_bytes(b"<?xml version='1.0'?><a><b></a>", "x.xml")
     assert [u.status for u in units] == ["error:not well-formed XML"]
+
+
+def test_cda_without_namespace_is_still_mapped() -> None:
+    doc = (
+        b"<ClinicalDocument><recordTarget><patientRole><id extension='M1'/><patient><name>"
+        b"<family>Nonamespace</family></name></patient></patientRole></recordTarget>"
+        b"</ClinicalDocument>"
+    )
+    units = list(CdaReader().read(io.BytesIO(doc), "x.xml"))
+    assert {(u.text, u.hint) for u in units} == {("M1", E.MRN), ("Nonamespace", E.NAME)}

@@ -34,8 +34,12 @@ class FormatLimits:
     """Largest decompressed archive member (members are unpacked in memory, never to disk)."""
     max_total_bytes: int = 1024 * MiB
     """Total bytes an archive (with everything nested in it) may inflate to."""
-    max_ratio: float = 100.0
-    """Decompressed/compressed ratio above which a member is a bomb (checked past 1 MiB)."""
+    max_ratio: float = 250.0
+    """Decompressed/compressed ratio above which a member is a bomb (checked past 1 MiB).
+
+    Deflate tops out near 1032:1 and bombs sit there; repetitive but real text (HL7 batches,
+    logs) reaches 100:1, so the default sits between the two.
+    """
     max_depth: int = 4
     """How deep archives may nest (``a.zip!b.tar.gz!c.zip`` is depth 3)."""
     max_entries: int = 10_000

@@ -44,6 +44,26 @@ ADDRESS_PARTS = {
     "postalCode": E.ZIP_CODE,
 }
 PATIENT_SCOPES = ("patientRole", "guardian", "participant", "informant", "relatedEntity")
+#: the only CDA elements that can give a unit (lxml filters the rest in C)
+INTERESTING = tuple(
+    f"{{{CDA_NS}}}{name}"
+    for name in (
+        "id",
+        "telecom",
+        "given",
+        "family",
+        "birthTime",
+        "originalText",
+        "value",
+        "text",
+        "streetAddressLine",
+        "houseNumber",
+        "streetName",
+        "city",
+        "county",
+        "postalCode",
+    )
+)
 
 
 def _parser() -> Any:
@@ -59,10 +79,36 @@ def _parser() -> Any:
     )
 
 
+_LOCAL: dict[str, str] = {}
+
+
 def _local(tag: Any) -> str:
+    """``{urn:hl7-org:v3}patient`` -> ``patient`` (memoised: documents reuse few tags)."""
     if not isinstance(tag, str):
         return ""
-    return tag.rsplit("}", 1)[-1]
+    local = _LOCAL.get(tag)
+    if local is None:
+        local = tag.rsplit("}", 1)[-1]
+        if len(_LOCAL) < 10_000:
+            _LOCAL[tag] = local
+    return local
+
+
+def _path(element: Any) -> str:
+    """``/ClinicalDocument/component/structuredBody/component[3]/section/text``: element names
+    with a 1-based index where siblings share the name."""
+    parts: list[str] = []
+    node = element
+    while node is not None:
+        name = _local(node.tag)
+        parent = node.getparent()
+        if parent is not None:
+            same = [c for c in parent if c.tag == node.tag]
+            if len(same) > 1:
+                name = f"{name}[{same.index(node) + 1}]"
+        parts.append(name)
+        node = parent
+    return "/" + "/".join(reversed(parts))
 
 
 def _telecom(value: str) -> tuple[E, str]:
@@ -116,78 +162,75 @@ class CdaReader(BudgetedReader):
         if problem is not None:
             yield problem
             return
-        out: list[TextUnit] = []
-        self._walk(root, f"/{_local(root.tag)}", (), out)
-        yield from out
-
-    def _walk(
-        self, element: Any, path: str, ancestors: tuple[str, ...], out: list[TextUnit]
-    ) -> None:
-        """Depth-first, carrying the element path and ancestor names (nearest first)."""
-        name = _local(element.tag)
-        if name == "text" and ancestors and ancestors[0] == "section":
-            text = _text(element)
-            if text:
-                out.append(TextUnit(text=text, field=_with_title(element, path)))
-            return  # narrative markup below is already in the text
-        out.extend(self._element(element, name, ancestors, path))
-        children = [c for c in element if isinstance(c.tag, str)]
-        if not children:
-            return
-        below = (name, *ancestors)
-        for child, child_path in zip(children, _child_paths(children, path), strict=True):
-            self._walk(child, child_path, below, out)
+        # Only the few element names that can carry identifiers are visited in Python; lxml
+        # filters the rest in C. Paths are computed only for elements that produce a unit.
+        namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
+        tags = INTERESTING if namespace == CDA_NS else tuple(_local(t) for t in INTERESTING)
+        for element in root.iter(*tags):
+            name = _local(element.tag)
+            parent_el = element.getparent()
+            parent = _local(parent_el.tag) if parent_el is not None else ""
+            if name == "text":
+                if parent == "section":
+                    text = _text(element)
+                    if text:
+                        yield TextUnit(text=text, field=_with_title(element, _path(element)))
+                continue
+            grandparent_el = parent_el.getparent() if parent_el is not None else None
+            grandparent = _local(grandparent_el.tag) if grandparent_el is not None else ""
+            in_scope = (name == "telecom" or name in ADDRESS_PARTS) and any(
+                _local(a.tag) in PATIENT_SCOPES for a in element.iterancestors()
+            )
+            unit = self._element(element, name, (parent, grandparent), in_scope)
+            if unit is not None:
+                yield unit
 
     def _element(
-        self, element: Any, name: str, ancestors: tuple[str, ...], path: str
-    ) -> Iterator[TextUnit]:
-        in_scope = any(a in PATIENT_SCOPES for a in ancestors) or name in PATIENT_SCOPES
-        if name == "id" and ancestors and ancestors[0] in ("patientRole", "patient"):
+        self, element: Any, name: str, parents: tuple[str, str], in_scope: bool
+    ) -> TextUnit | None:
+        """The unit one element gives on its own (at most one), or None."""
+        parent, grandparent = parents
+        if name == "id" and parent in ("patientRole", "patient"):
             ext = element.get("extension")
-            if ext:
-                root = element.get("root") or ""
-                entity = E.SSN if root == SSN_OID else E.MRN
-                yield TextUnit(
-                    text=ext,
-                    field=f"{path}/@extension",
-                    hint=entity,
-                    hint_confidence=0.95,
-                )
-            return
+            if not ext:
+                return None
+            entity = E.SSN if (element.get("root") or "") == SSN_OID else E.MRN
+            return TextUnit(
+                text=ext, field=f"{_path(element)}/@extension", hint=entity, hint_confidence=0.95
+            )
         if name == "telecom" and in_scope:
             value = element.get("value")
-            if value:
-                entity, text = _telecom(value)
-                yield TextUnit(text=text, field=f"{path}/@value", hint=entity, hint_confidence=0.95)
-            return
-        if name in ADDRESS_PARTS and ancestors and ancestors[0] == "addr" and in_scope:
+            if not value:
+                return None
+            entity, text = _telecom(value)
+            return TextUnit(
+                text=text, field=f"{_path(element)}/@value", hint=entity, hint_confidence=0.95
+            )
+        if name in ADDRESS_PARTS and parent == "addr" and in_scope:
             text = _text(element)
-            if text:
-                yield TextUnit(
-                    text=text, field=path, hint=ADDRESS_PARTS[name], hint_confidence=0.95
-                )
-            return
-        if name in ("given", "family") and len(ancestors) > 1 and ancestors[0] == "name":
-            conf = PERSON_CONTAINERS.get(ancestors[1])
-            if conf is not None:
-                text = _text(element)
-                if text:
-                    yield TextUnit(text=text, field=path, hint=E.NAME, hint_confidence=conf)
-            return
-        if name == "birthTime" and ancestors and ancestors[0] in ("patient", "subject"):
+            if not text:
+                return None
+            return TextUnit(
+                text=text, field=_path(element), hint=ADDRESS_PARTS[name], hint_confidence=0.95
+            )
+        if name in ("given", "family") and parent == "name":
+            conf = PERSON_CONTAINERS.get(grandparent)
+            text = _text(element) if conf is not None else ""
+            if not text or conf is None:
+                return None
+            return TextUnit(text=text, field=_path(element), hint=E.NAME, hint_confidence=conf)
+        if name == "birthTime" and parent in ("patient", "subject"):
             value = element.get("value")
-            if value:
-                yield TextUnit(
-                    text=value,
-                    field=f"{path}/@value",
-                    hint=E.DATE,
-                    hint_confidence=0.97,
-                )
-            return
+            if not value:
+                return None
+            return TextUnit(
+                text=value, field=f"{_path(element)}/@value", hint=E.DATE, hint_confidence=0.97
+            )
         if name in ("originalText", "value") and element.text and element.text.strip():
             if name == "value" and not _is_string_value(element):
-                return
-            yield TextUnit(text=_text(element), field=path)
+                return None
+            return TextUnit(text=_text(element), field=_path(element))
+        return None
 
 
 def _is_string_value(element: Any) -> bool:
