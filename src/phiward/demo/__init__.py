@@ -1,0 +1,1 @@
+"""Synthetic sample data generators: every value is invented, none is real PHI."""

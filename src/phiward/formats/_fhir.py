@@ -1,0 +1,416 @@
+"""FHIR R4/R5 JSON resources, Bundles and NDJSON bulk exports.
+
+Structure is the evidence: ``Patient.birthDate`` *is* a birth date, ``Patient.telecom[0].value``
+with ``system = "email"`` *is* an e-mail address. Those leaves become hinted units; narrative
+(``text.div``, stripped of XHTML), notes, ``valueString`` and other human text become plain units
+for the text engine. Codes, systems, ids and references are skipped: they are terminology, not PHI.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any, BinaryIO
+
+from phiward.core.entities import EntityType as E
+from phiward.errors import InputError
+from phiward.formats._base import TextUnit
+from phiward.formats._limits import BudgetedReader, error, get_limits, read_limited
+
+#: Resources that describe the patient or the people around them (relatives, household).
+PERSON_RESOURCES = frozenset({"Patient", "RelatedPerson", "Person"})
+
+#: Leaves that are never PHI: codes, systems, technical ids, references, enumerations.
+SKIP_KEYS = frozenset(
+    {
+        "resourceType",
+        "id",
+        "system",
+        "code",
+        "version",
+        "url",
+        "reference",
+        "fullUrl",
+        "status",
+        "use",
+        "gender",
+        "language",
+        "contentType",
+        "mode",
+        "intent",
+        "priority",
+        "unit",
+        "comparator",
+        "profile",
+        "lastUpdated",
+        "versionId",
+        "source",
+        "security",
+        "tag",
+        "type",
+        "method",
+        "search",
+        "request",
+        "response",
+        "link",
+        "relation",
+        "hash",
+        "precision",
+        "currency",
+        "kind",
+        "category",
+        "interpretation",
+        "dataAbsentReason",
+    }
+)
+
+#: HumanName parts that name a person (``prefix``/``suffix`` such as "Dr." are not identifying).
+NAME_PARTS = frozenset({"family", "given", "text"})
+
+ADDRESS_PARTS = {
+    "line": E.STREET_ADDRESS,
+    "text": E.STREET_ADDRESS,
+    "city": E.CITY,
+    "district": E.COUNTY,
+    "postalCode": E.ZIP_CODE,
+}
+
+TELECOM_SYSTEMS = {
+    "phone": E.PHONE,
+    "fax": E.FAX,
+    "email": E.EMAIL,
+    "url": E.URL,
+    "pager": E.PHONE,
+    "sms": E.PHONE,
+    "other": E.OTHER_ID,
+}
+
+#: v2-0203 identifier type codes (and well-known systems) to entity types.
+IDENTIFIER_TYPES = {
+    "MR": E.MRN,
+    "MRT": E.MRN,
+    "SS": E.SSN,
+    "SB": E.SSN,
+    "DL": E.LICENSE_NUMBER,
+    "PPN": E.OTHER_ID,
+    "MB": E.HEALTH_PLAN_ID,
+    "MA": E.HEALTH_PLAN_ID,
+    "MC": E.HEALTH_PLAN_ID,
+    "SN": E.HEALTH_PLAN_ID,
+    "AN": E.ACCOUNT_NUMBER,
+    "AN ": E.ACCOUNT_NUMBER,
+    "NPI": E.NPI,
+    "DEA": E.DEA_NUMBER,
+}
+IDENTIFIER_SYSTEMS = {
+    "http://hl7.org/fhir/sid/us-ssn": E.SSN,
+    "http://hl7.org/fhir/sid/us-npi": E.NPI,
+    "urn:oid:2.16.840.1.113883.4.1": E.SSN,
+    "http://hl7.org/fhir/sid/us-medicare": E.HEALTH_PLAN_ID,
+}
+
+#: Resource-level identifier defaults when the type says nothing.
+IDENTIFIER_DEFAULT = {
+    "Patient": (E.MRN, 0.85),
+    "RelatedPerson": (E.OTHER_ID, 0.8),
+    "Person": (E.OTHER_ID, 0.8),
+    "Coverage": (E.HEALTH_PLAN_ID, 0.85),
+    "Account": (E.ACCOUNT_NUMBER, 0.85),
+    "Claim": (E.ACCOUNT_NUMBER, 0.7),
+    "ExplanationOfBenefit": (E.ACCOUNT_NUMBER, 0.7),
+    "Device": (E.DEVICE_ID, 0.8),
+}
+
+#: References whose ``display`` names the patient or their subscriber.
+PERSON_REFERENCES = frozenset(
+    {"subject", "patient", "beneficiary", "subscriber", "policyHolder", "individual", "who"}
+)
+
+DEVICE_IDS = frozenset({"serialNumber", "deviceIdentifier", "carrierHRF", "lotNumber"})
+
+#: Date leaves directly related to an individual (Safe Harbor C), outside ``meta``.
+DATE_KEYS = frozenset(
+    {
+        "birthDate",
+        "deceasedDateTime",
+        "effectiveDateTime",
+        "issued",
+        "recordedDate",
+        "authoredOn",
+        "onsetDateTime",
+        "abatementDateTime",
+        "occurrenceDateTime",
+        "performedDateTime",
+        "start",
+        "end",
+        "date",
+        "created",
+        "valueDateTime",
+        "valueDate",
+        "multipleBirthDateTime",
+        "dateAsserted",
+        "sent",
+        "received",
+    }
+)
+DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2}([T ][0-9:.+\-Z]*)?)?)?$")
+
+_TAG_RE = re.compile(r"<[^>]{0,2000}>")
+_SPACE_RE = re.compile(r"[ \t\r\f\v]+")
+
+MAX_ATTACHMENT_TEXT = 4 * 1024 * 1024
+
+
+def xhtml_text(div: str) -> str:
+    """Visible text of a narrative ``div`` (tags dropped, entities decoded, blanks folded)."""
+    text = _TAG_RE.sub(" ", div)
+    return _SPACE_RE.sub(" ", html.unescape(text)).strip()
+
+
+def _identifier_type(ident: dict[str, Any], resource: str) -> tuple[E, float]:
+    system = ident.get("system")
+    if isinstance(system, str) and system in IDENTIFIER_SYSTEMS:
+        return IDENTIFIER_SYSTEMS[system], 0.95
+    typ = ident.get("type")
+    if isinstance(typ, dict):
+        for coding in typ.get("coding") or []:
+            code = coding.get("code") if isinstance(coding, dict) else None
+            if isinstance(code, str) and code in IDENTIFIER_TYPES:
+                return IDENTIFIER_TYPES[code], 0.95
+    return IDENTIFIER_DEFAULT.get(resource, (E.OTHER_ID, 0.7))
+
+
+def _hint(
+    resource: str, keys: tuple[str, ...], parent: dict[str, Any], value: str
+) -> tuple[E, float] | None:
+    """The entity a leaf *is*, from the resource type and the key path (indices dropped)."""
+    leaf = keys[-1]
+    up = keys[-2] if len(keys) > 1 else ""
+    person = resource in PERSON_RESOURCES or (resource == "Patient" and "contact" in keys)
+    if leaf == "value" and "identifier" in keys:
+        return _identifier_type(parent, resource)
+    if person:
+        if "name" in keys and leaf in NAME_PARTS:
+            return E.NAME, 0.95
+        if "telecom" in keys and leaf == "value":
+            system = parent.get("system")
+            return TELECOM_SYSTEMS.get(system if isinstance(system, str) else "", E.PHONE), 0.95
+        if "address" in keys and leaf in ADDRESS_PARTS:
+            return ADDRESS_PARTS[leaf], 0.95
+        if "organization" in keys and leaf == "display":
+            return E.NAME, 0.6  # employer named in Patient.contact
+    if leaf in {"birthDate", "deceasedDateTime"}:
+        return E.DATE, 0.95
+    if resource == "Coverage" and leaf == "subscriberId":
+        return E.HEALTH_PLAN_ID, 0.95
+    if resource == "Device" and (leaf in DEVICE_IDS or up == "udiCarrier"):
+        return E.DEVICE_ID, 0.9
+    if leaf == "display" and up in PERSON_REFERENCES:
+        return E.NAME, 0.8
+    if leaf in DATE_KEYS and keys[0] != "meta" and DATE_RE.match(value):
+        return E.DATE, 0.7
+    return None
+
+
+def resource_units(
+    resource: dict[str, Any], prefix: str | None = None, line: int | None = None
+) -> Iterator[TextUnit]:
+    """Units of one resource; ``prefix`` replaces the resource type at the start of paths."""
+    rtype = resource.get("resourceType")
+    walker = _Walker(rtype if isinstance(rtype, str) else "Resource", line)
+    walker.walk(resource, {}, (), prefix or walker.rtype)
+    return iter(walker.out)
+
+
+class _Walker:
+    """Depth-first walk of one resource, appending units to ``out`` (a resource is small)."""
+
+    __slots__ = ("line", "out", "rtype")
+
+    def __init__(self, rtype: str, line: int | None) -> None:
+        self.rtype = rtype
+        self.line = line
+        self.out: list[TextUnit] = []
+
+    def walk(self, node: Any, parent: dict[str, Any], keys: tuple[str, ...], path: str) -> None:
+        rtype, line, out = self.rtype, self.line, self.out
+        if isinstance(node, str):
+            if keys and node.strip():
+                hint = _hint(rtype, keys, parent, node)
+                if hint is None:
+                    out.append(TextUnit(node, path, line))
+                else:
+                    out.append(TextUnit(node, path, line, None, hint[0], hint[1]))
+            return
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                self.walk(item, parent, keys, f"{path}[{index}]")
+            return
+        if not isinstance(node, dict):
+            return
+        last = keys[-1] if keys else ""
+        if last == "photo" and rtype in PERSON_RESOURCES:
+            out.append(
+                TextUnit(
+                    text="",
+                    field=path,
+                    line=line,
+                    hint=E.PHOTO,
+                    hint_confidence=0.9,
+                    hint_only=True,
+                )
+            )
+            return
+        if keys and isinstance(node.get("resourceType"), str):
+            # A contained resource: its own type governs its paths.
+            out.extend(resource_units(node, prefix=f"{path}.{node['resourceType']}", line=line))
+            return
+        if last == "text" and isinstance(node.get("div"), str):
+            text = xhtml_text(node["div"])
+            if text:
+                out.append(TextUnit(text=text, field=f"{path}.div", line=line))
+            return
+        if last == "attachment" or ("data" in node and "contentType" in node):
+            out.extend(_attachment(node, path, line))
+            return
+        for key, value in node.items():
+            if key in SKIP_KEYS or key == "coding" or key.startswith("_"):
+                continue
+            self.walk(value, node, (*keys, key), f"{path}.{key}")
+
+
+def _attachment(node: dict[str, Any], field: str, line: int | None) -> Iterator[TextUnit]:
+    """Text attachments (``text/*`` base64 ``data``) are decoded and scanned; others skipped."""
+    data = node.get("data")
+    ctype = node.get("contentType")
+    title = node.get("title")
+    if isinstance(title, str) and title.strip():
+        yield TextUnit(text=title, field=f"{field}.title", line=line)
+    if not isinstance(data, str):
+        return
+    if not (isinstance(ctype, str) and ctype.startswith("text/")):
+        yield TextUnit(
+            text="", field=f"{field}.data", line=line, status="skipped:binary attachment"
+        )
+        return
+    try:
+        raw = base64.b64decode(data[: MAX_ATTACHMENT_TEXT * 2], validate=False)
+    except (binascii.Error, ValueError):
+        yield error("attachment data is not base64", f"{field}.data", line)
+        return
+    text = raw.decode("utf-8", errors="replace")
+    if text.strip():
+        yield TextUnit(text=text, field=f"{field}.data", line=line)
+
+
+def bundle_units(doc: dict[str, Any], line: int | None = None) -> Iterator[TextUnit]:
+    """Units of a Bundle (entries under ``Bundle.entry[i].<Type>``) or of a single resource."""
+    if doc.get("resourceType") != "Bundle":
+        yield from resource_units(doc, line=line)
+        return
+    entries = doc.get("entry")
+    rest = {k: v for k, v in doc.items() if k != "entry"}
+    yield from resource_units(rest, line=line)
+    if not isinstance(entries, list):
+        return
+    for index, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            continue
+        rtype = resource.get("resourceType")
+        name = rtype if isinstance(rtype, str) else "resource"
+        if name == "Bundle":
+            for unit in bundle_units(resource, line):
+                yield _reprefix(unit, f"Bundle.entry[{index}].")
+            continue
+        yield from resource_units(resource, prefix=f"Bundle.entry[{index}].{name}", line=line)
+
+
+def _reprefix(unit: TextUnit, prefix: str) -> TextUnit:
+    return replace(unit, field=prefix + (unit.field or ""))
+
+
+_RT_RE = re.compile(rb'"resourceType"\s*:\s*"([A-Za-z]{2,64})"')
+
+
+class FhirJsonReader(BudgetedReader):
+    """A FHIR resource or Bundle as one JSON document."""
+
+    name = "fhir-json"
+
+    def sniff(self, head: bytes, filename: str) -> bool:
+        stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        return stripped.startswith(b"{") and _RT_RE.search(head) is not None
+
+    def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
+        data = read_limited(stream, get_limits().max_load_bytes, "FHIR JSON")
+        try:
+            doc = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            if b"}\n" in data or b"}\r\n" in data:
+                # NDJSON whose first line was too long to sniff as such.
+                yield from FhirNdjsonReader()._units(io.BytesIO(data), filename)
+                return
+            raise InputError("FHIR JSON: not valid JSON") from None
+        if not isinstance(doc, dict):
+            raise InputError("FHIR JSON: not a JSON object")
+        if not isinstance(doc.get("resourceType"), str):
+            # JSON that only mentions resourceType deeper down: still walk every string.
+            yield from resource_units(doc, prefix="$")
+            return
+        yield from bundle_units(doc)
+
+
+class FhirNdjsonReader(BudgetedReader):
+    """FHIR Bulk Data NDJSON: one resource per line, streamed; a bad line is an error unit."""
+
+    name = "fhir-ndjson"
+
+    def sniff(self, head: bytes, filename: str) -> bool:
+        stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not stripped.startswith(b"{"):
+            return False
+        first, sep, rest = stripped.partition(b"\n")
+        if not sep:
+            return filename.endswith(".ndjson") and _RT_RE.search(first) is not None
+        return (
+            _RT_RE.search(first) is not None
+            and first.rstrip().endswith(b"}")
+            and rest.lstrip().startswith(b"{")
+        ) or (filename.endswith(".ndjson") and _RT_RE.search(first) is not None)
+
+    def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
+        limit = get_limits().max_load_bytes
+        offset = 0
+        for number, raw in enumerate(iter(lambda: stream.readline(limit + 1), b""), start=1):
+            start = offset
+            offset += len(raw)
+            if len(raw) > limit:
+                yield error("line over the in-memory limit", line=number)
+                # Drain the rest of the oversized line.
+                rest = raw
+                while rest and not rest.endswith(b"\n"):
+                    rest = stream.readline(limit + 1)
+                    offset += len(rest)
+                continue
+            if not raw.strip():
+                continue
+            try:
+                doc = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                yield TextUnit(
+                    text="", line=number, byte_offset=start, status="error:line is not JSON"
+                )
+                continue
+            if not isinstance(doc, dict):
+                yield TextUnit(
+                    text="", line=number, byte_offset=start, status="error:line is not a resource"
+                )
+                continue
+            yield from bundle_units(doc, line=number)

@@ -1,0 +1,178 @@
+"""Per-file budgets and archive limits, and the base class that enforces them on every reader.
+
+A pathological file (a zip bomb, a PDF with a million empty pages, an HL7 file of one endless
+segment) must cost a bounded amount of time and memory and end in a clear ``skipped:...`` unit,
+never in an exhausted worker. Limits are checked between units; parsers are additionally bounded
+by the byte caps below (how much a reader may load into memory, how much an archive may inflate).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any, BinaryIO
+
+from phiward.core.events import SecurityEvent, emit
+from phiward.errors import ConfigError, InputError
+from phiward.formats._base import TextUnit
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class FormatLimits:
+    """Bounds for reading one file (settings section ``[formats]``, env ``PHIWARD_FORMATS__*``)."""
+
+    max_seconds: float = 60.0
+    """Wall time per file, checked between units."""
+    max_units: int = 2_000_000
+    """Units yielded per file before the rest is skipped."""
+    max_load_bytes: int = 256 * MiB
+    """Largest file a whole-document reader (XML, FHIR bundle, PDF, DOCX) loads into memory."""
+    max_member_bytes: int = 256 * MiB
+    """Largest decompressed archive member (members are unpacked in memory, never to disk)."""
+    max_total_bytes: int = 1024 * MiB
+    """Total bytes an archive (with everything nested in it) may inflate to."""
+    max_ratio: float = 250.0
+    """Decompressed/compressed ratio above which a member is a bomb (checked past 1 MiB).
+
+    Deflate tops out near 1032:1 and bombs sit there; repetitive but real text (HL7 batches,
+    logs) reaches 100:1, so the default sits between the two.
+    """
+    max_depth: int = 4
+    """How deep archives may nest (``a.zip!b.tar.gz!c.zip`` is depth 3)."""
+    max_entries: int = 10_000
+    """Members per archive (nested members count toward their outer archive too)."""
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> FormatLimits:
+        """Build from a settings section; unknown keys or non-positive values are refused."""
+        known = {f.name: f for f in fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in known:
+                raise ConfigError(f"[formats] unknown setting {key!r}")
+            try:
+                number = float(value) if key in {"max_seconds", "max_ratio"} else int(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"[formats] {key} must be a number") from None
+            if number <= 0:
+                raise ConfigError(f"[formats] {key} must be positive")
+            kwargs[key] = number
+        return replace(cls(), **kwargs)
+
+
+_limits = FormatLimits()
+
+
+def get_limits() -> FormatLimits:
+    """The limits readers apply now."""
+    return _limits
+
+
+def set_limits(limits: FormatLimits) -> FormatLimits:
+    """Install new limits (the scanner does this from settings); returns the previous ones."""
+    global _limits
+    previous, _limits = _limits, limits
+    return previous
+
+
+def skipped(reason: str, field: str | None = None) -> TextUnit:
+    """A unit saying part of the file was not read, and why (never carries file content)."""
+    return TextUnit(text="", field=field, status=f"skipped:{reason}")
+
+
+def error(reason: str, field: str | None = None, line: int | None = None) -> TextUnit:
+    """A unit reporting a malformed part that did not stop the rest of the file."""
+    return TextUnit(text="", field=field, line=line, status=f"error:{reason}")
+
+
+def encrypted(field: str | None = None, what: str = "") -> TextUnit:
+    """The protected state: the content is encrypted, so there is no plaintext to scan."""
+    return TextUnit(text=what, field=field, status="encrypted")
+
+
+class BudgetExceeded(InputError):
+    """A file is over a size or time budget: reported as a ``skipped:budget ...`` unit."""
+
+
+def refused(kind: str, reader: str) -> None:
+    """Record that hostile-looking input was refused (bomb, entity expansion, over budget).
+
+    The event names only the reader and the kind of limit: never the file name (it may itself be
+    PHI) nor any content.
+    """
+    emit(
+        SecurityEvent(
+            action="input.refuse",
+            crud="R",
+            outcome="failure",
+            resource_type="file",
+            reason=kind,
+            details={"reader": reader},
+        )
+    )
+
+
+def read_limited(stream: BinaryIO, limit: int, what: str) -> bytes:
+    """Read a whole stream into memory, refusing (BudgetExceeded) more than ``limit`` bytes."""
+    data = stream.read(limit + 1)
+    if not isinstance(data, bytes | bytearray):
+        raise InputError(f"{what}: stream did not return bytes")
+    if len(data) > limit:
+        raise BudgetExceeded(f"{what} larger than the {limit // MiB} MiB in-memory limit")
+    return bytes(data)
+
+
+class BudgetedReader:
+    """Base of the structured readers: budget checks and error discipline around ``_units``.
+
+    Subclasses implement ``sniff`` and ``_units``. Whatever a parsing library raises on hostile
+    input is turned into ``InputError`` when nothing was read yet (the file is unreadable), or into
+    a final ``error:`` unit once some units were produced (a malformed tail is not fatal).
+    """
+
+    name = "base"
+
+    def sniff(self, head: bytes, filename: str) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:  # pragma: no cover
+        raise NotImplementedError
+
+    def read(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
+        """Yield the file's units within the current :class:`FormatLimits`."""
+        limits = get_limits()
+        deadline = time.monotonic() + limits.max_seconds
+        count = 0
+        try:
+            for unit in self._units(stream, filename):
+                yield unit
+                count += 1
+                if count >= limits.max_units:
+                    refused("budget: units", self.name)
+                    yield skipped(f"budget: more than {limits.max_units} units")
+                    return
+                if time.monotonic() > deadline:
+                    refused("budget: time", self.name)
+                    yield skipped(f"budget: over {limits.max_seconds:g} s")
+                    return
+        except BudgetExceeded as exc:
+            refused("budget: size", self.name)
+            yield skipped(f"budget: {exc}")
+        except InputError:
+            raise
+        except (GeneratorExit, KeyboardInterrupt):
+            raise
+        except MemoryError:
+            yield skipped("budget: out of memory")
+        except RecursionError:
+            if count == 0:
+                raise InputError(f"{self.name}: nesting too deep") from None
+            yield error("nesting too deep")
+        except Exception as exc:
+            reason = f"{self.name}: malformed ({type(exc).__name__})"
+            if count == 0:
+                raise InputError(reason) from None
+            yield error(reason)

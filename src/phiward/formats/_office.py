@@ -1,0 +1,197 @@
+"""Office Open XML (DOCX, XLSX) and password-protected Office files.
+
+DOCX: paragraphs, tables, headers/footers and document properties (python-docx). XLSX: every cell
+through openpyxl's read-only streaming mode, addressed ``Sheet1!C12`` with the column's header as
+``column_name``. A password-protected Office file is an OLE compound file holding an
+``EncryptedPackage`` stream: it is reported as ``encrypted``. Legacy binary .doc/.xls files are
+reported as skipped (not read).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from phiward.errors import InputError
+from phiward.formats._base import TextUnit
+from phiward.formats._columns import COLUMN_CONFIDENCE, column_hint
+from phiward.formats._limits import (
+    BudgetedReader,
+    MiB,
+    encrypted,
+    get_limits,
+    read_limited,
+    skipped,
+)
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _check_zip(data: bytes, what: str) -> zipfile.ZipFile:
+    """Open an OOXML package after checking its members against the bomb limits."""
+    limits = get_limits()
+    try:
+        package = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        raise InputError(f"{what}: not a readable package") from None
+    total = 0
+    infos = package.infolist()
+    if len(infos) > limits.max_entries:
+        raise InputError(f"{what}: zip bomb: more than {limits.max_entries} parts")
+    for info in infos:
+        total += info.file_size
+        if info.file_size > MiB and info.file_size / max(info.compress_size, 1) > limits.max_ratio:
+            raise InputError(f"{what}: zip bomb: compression ratio over {limits.max_ratio:g}")
+        if info.flag_bits & 1:
+            raise InputError(f"{what}: encrypted part")
+    if total > limits.max_member_bytes:
+        raise InputError(f"{what}: zip bomb: package inflates past the member limit")
+    return package
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ") if value.time() != dt.time() else value.date().isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def column_letter(index: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while index > 0:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+class DocxReader(BudgetedReader):
+    """Word documents: ``paragraph 12``, ``table 1 R2C3``, ``header 1``, ``properties author``."""
+
+    name = "docx"
+
+    def sniff(self, head: bytes, filename: str) -> bool:
+        return head[:4] == ZIP_MAGIC and (
+            b"word/" in head or filename.lower().endswith((".docx", ".docm"))
+        )
+
+    def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
+        import docx  # noqa: PLC0415 - optional [formats] extra, imported on use
+
+        data = read_limited(stream, get_limits().max_load_bytes, "DOCX")
+        _check_zip(data, "DOCX").close()
+        try:
+            document = docx.Document(io.BytesIO(data))
+        except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+            raise InputError(f"DOCX: not a Word document ({type(exc).__name__})") from None
+        props = document.core_properties
+        for key in ("author", "last_modified_by", "title", "subject", "comments", "keywords"):
+            value = getattr(props, key, None)
+            if isinstance(value, str) and value.strip():
+                yield TextUnit(text=value, field=f"properties {key}")
+        for number, paragraph in enumerate(document.paragraphs, start=1):
+            text = paragraph.text
+            if text.strip():
+                yield TextUnit(text=text, field=f"paragraph {number}")
+        for t_index, table in enumerate(document.tables, start=1):
+            header: list[str] = []
+            for r_index, row in enumerate(table.rows, start=1):
+                texts = [cell.text for cell in row.cells]
+                if r_index == 1:
+                    header = [t.strip() for t in texts]
+                for c_index, text in enumerate(texts, start=1):
+                    if text.strip():
+                        column = (
+                            header[c_index - 1] if r_index > 1 and c_index <= len(header) else None
+                        )
+                        hint = column_hint(column)
+                        yield TextUnit(
+                            text=text,
+                            field=f"table {t_index} R{r_index}C{c_index}",
+                            hint=hint,
+                            hint_confidence=COLUMN_CONFIDENCE if hint else 0.0,
+                            column_name=column or None,
+                        )
+        for s_index, section in enumerate(document.sections, start=1):
+            for kind, part in (("header", section.header), ("footer", section.footer)):
+                if part.is_linked_to_previous:
+                    continue
+                text = "\n".join(p.text for p in part.paragraphs if p.text.strip())
+                if text:
+                    yield TextUnit(text=text, field=f"{kind} {s_index}")
+
+
+class XlsxReader(BudgetedReader):
+    """Excel workbooks, streamed row by row: ``Sheet1!C12`` with ``column_name`` from row 1."""
+
+    name = "xlsx"
+
+    def sniff(self, head: bytes, filename: str) -> bool:
+        return head[:4] == ZIP_MAGIC and (
+            b"xl/" in head or filename.lower().endswith((".xlsx", ".xlsm"))
+        )
+
+    def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
+        import openpyxl  # noqa: PLC0415 - optional [formats] extra, imported on use
+
+        data = read_limited(stream, get_limits().max_load_bytes, "XLSX")
+        _check_zip(data, "XLSX").close()
+        try:
+            book = openpyxl.load_workbook(
+                io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+            )
+        except (KeyError, ValueError, zipfile.BadZipFile, TypeError) as exc:
+            raise InputError(f"XLSX: not an Excel workbook ({type(exc).__name__})") from None
+        try:
+            for sheet in book.worksheets:
+                title = sheet.title
+                header: list[str] = []
+                hints: list[Any] = []
+                for r_index, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                    texts = [_cell_text(v) for v in row]
+                    if r_index == 1:
+                        header = [t.strip() for t in texts]
+                        hints = [column_hint(h) for h in header]
+                    for c_index, text in enumerate(texts, start=1):
+                        if not text.strip():
+                            continue
+                        column = (
+                            header[c_index - 1] if r_index > 1 and c_index <= len(header) else None
+                        )
+                        hint = hints[c_index - 1] if column else None
+                        yield TextUnit(
+                            text=text,
+                            field=f"{title}!{column_letter(c_index)}{r_index}",
+                            line=r_index,
+                            hint=hint,
+                            hint_confidence=COLUMN_CONFIDENCE if hint else 0.0,
+                            column_name=column or None,
+                        )
+        finally:
+            book.close()
+
+
+class OleReader(BudgetedReader):
+    """OLE compound files: password-protected OOXML (``EncryptedPackage``) and legacy Office."""
+
+    name = "ole"
+
+    def sniff(self, head: bytes, filename: str) -> bool:
+        return head[:8] == OLE_MAGIC
+
+    def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
+        data = read_limited(stream, get_limits().max_load_bytes, "OLE compound file")
+        if ENCRYPTED_PACKAGE in data:
+            yield encrypted(None, "")
+            return
+        yield skipped("legacy OLE document (.doc/.xls/.msg) is not read")

@@ -1,0 +1,130 @@
+"""Apache Parquet, column-aware like CSV and streamed one row group at a time (pyarrow).
+
+Each non-null cell is a unit with ``column_name`` set (``field`` is the column, ``line`` the
+1-based row), so the scanner can use the column header as evidence the way it does for CSV. Nested
+columns are flattened (``address.city``, ``phones[1]``). Binary columns are skipped. Files using
+Parquet modular encryption (``PARE`` magic) are reported as ``encrypted``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from phiward.errors import InputError
+from phiward.formats._base import TextUnit
+from phiward.formats._columns import COLUMN_CONFIDENCE, column_hint
+from phiward.formats._limits import BudgetedReader, encrypted, skipped
+
+MAX_CELL = 1 << 20
+
+
+def _flatten(value: Any, name: str) -> Iterator[tuple[str, str]]:
+    if value is None:
+        return
+    if isinstance(value, str):
+        if value.strip():
+            yield name, value[:MAX_CELL]
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int | float | decimal.Decimal):
+        yield name, str(value)
+    elif isinstance(value, dt.datetime | dt.date | dt.time):
+        yield name, value.isoformat()
+    elif isinstance(value, dict):
+        for key, sub in value.items():
+            yield from _flatten(sub, f"{name}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, sub in enumerate(value):
+            if isinstance(sub, tuple) and len(sub) == 2:  # map entries
+                yield from _flatten(sub[1], f"{name}[{sub[0]}]")
+            else:
+                yield from _flatten(sub, f"{name}[{index}]")
+    # bytes, timedelta and others: not text
+
+
+class ParquetReader(BudgetedReader):
+    """Parquet files (``PAR1``), one row group in memory at a time."""
+
+    name = "parquet"
+
+    def sniff(self, head: bytes, filename: str) -> bool:
+        return head[:4] in (b"PAR1", b"PARE")
+
+    def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
+        import pyarrow as pa  # noqa: PLC0415 - optional [formats] extra, imported on use
+        import pyarrow.compute as pc  # noqa: PLC0415 - optional [formats] extra
+        import pyarrow.parquet as pq  # noqa: PLC0415 - optional [formats] extra, imported on use
+
+        head = stream.read(4)
+        stream.seek(0)
+        if head == b"PARE":
+            yield encrypted(None)
+            return
+        try:
+            parquet = pq.ParquetFile(stream)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            if "encrypt" in str(exc).lower():
+                yield encrypted(None)
+                return
+            raise InputError("Parquet: not a readable Parquet file") from None
+        row_base = 0
+        skip_columns = {
+            field.name
+            for field in parquet.schema_arrow
+            if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)
+        }
+        columns = [n for n in parquet.schema_arrow.names if n not in skip_columns]
+        for name in sorted(skip_columns):
+            yield skipped("binary column", name)
+        for group in range(parquet.num_row_groups):
+            table = parquet.read_row_group(group, columns=columns)
+            for top, column in zip(table.column_names, table.columns, strict=True):
+                # Structs flatten to ``top.sub`` columns inside Arrow (zero-copy, in C).
+                flat = pa.table({top: column}).flatten()
+                for name, values in zip(flat.column_names, flat.columns, strict=True):
+                    yield from _column_units(pa, pc, name, top, values, row_base=row_base)
+            row_base += table.num_rows
+
+
+def _column_units(
+    pa: Any, pc: Any, name: str, top: str, column: Any, *, row_base: int
+) -> Iterator[TextUnit]:
+    """Units of one (flattened) column of one row group; scalars are stringified by Arrow."""
+    kind = column.type
+    if pa.types.is_boolean(kind) or pa.types.is_null(kind) or pa.types.is_binary(kind):
+        return
+    hint = column_hint(name)
+    conf = COLUMN_CONFIDENCE if hint else 0.0
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        values = column.to_pylist()
+    elif (
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_decimal(kind)
+        or pa.types.is_temporal(kind)
+    ):
+        try:
+            values = pc.cast(column, pa.string()).to_pylist()
+        except (pa.ArrowException, ValueError):  # e.g. durations: not identifiers
+            return
+    else:
+        # Lists, maps, unions: walk the Python values.
+        for index, value in enumerate(column.to_pylist()):
+            for field, text in _flatten(value, name):
+                sub = column_hint(field)
+                yield TextUnit(
+                    text=text,
+                    field=field,
+                    line=row_base + index + 1,
+                    hint=sub,
+                    hint_confidence=COLUMN_CONFIDENCE if sub else 0.0,
+                    column_name=top,
+                )
+        return
+    for index, value in enumerate(values):
+        if value is None or not value.strip():
+            continue
+        yield TextUnit(value[:MAX_CELL], name, row_base + index + 1, None, hint, conf, False, top)

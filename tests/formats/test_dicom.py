@@ -1,0 +1,84 @@
+"""DICOM: header elements, private tags, pixel flags; pydicom's own test files where shipped."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from phiward.core.entities import EntityType as E
+from phiward.demo.formats import dicom_bytes, people
+from phiward.errors import InputError
+from phiward.formats._dicom import DicomReader
+from tests.formats.conftest import by_field
+
+READER = DicomReader()
+
+
+def _pydicom_file(name: str) -> Path:
+    """A test file shipped inside the pydicom wheel (pydicom/data/test_files, MIT licence)."""
+    import pydicom
+
+    path = Path(pydicom.__file__).parent / "data" / "test_files" / name
+    if not path.exists():
+        pytest.skip(f"pydicom does not ship {name}")
+    return path
+
+
+def test_synthetic_headers_and_burned_in_flag() -> None:
+    person = people()[0]
+    units = list(READER.read(io.BytesIO(dicom_bytes(person)), "x.dcm"))
+    fields = by_field(units)
+    assert fields["(0010,0010) PatientName"][0].hint is E.NAME
+    assert fields["(0010,0010) PatientName"][0].hint_only
+    assert fields["(0010,0030) PatientBirthDate"][0].hint is E.DATE
+    assert fields["(0011,1001) Private"][0].text.startswith("Ref by")
+    assert "(0011,0010) Private" not in fields  # private creator is not data
+    flag = fields["(0028,0301) BurnedInAnnotation"][0]
+    assert flag.hint is E.PHOTO and flag.hint_confidence >= 0.9
+    assert flag.status and "pixels" in flag.status
+
+
+def test_pixel_data_without_burned_in_flag_is_low_confidence() -> None:
+    units = list(READER.read(io.BytesIO(dicom_bytes(people()[1], burned_in=False)), "x.dcm"))
+    photo = [u for u in units if u.hint is E.PHOTO]
+    assert [(u.field, u.hint_confidence) for u in photo] == [("(7FE0,0010) PixelData", 0.3)]
+
+
+def test_pydicom_ct_small() -> None:
+    path = _pydicom_file("CT_small.dcm")
+    units = list(READER.read(io.BytesIO(path.read_bytes()), path.name))
+    fields = by_field(units)
+    assert fields["(0010,0010) PatientName"][0].text == "CompressedSamples^CT1"
+    assert fields["(0010,0020) PatientID"][0].hint is E.MRN
+    assert any(u.hint is E.PHOTO for u in units)
+
+
+def test_pydicom_truncated_file_is_not_a_crash() -> None:
+    path = _pydicom_file("MR_truncated.dcm")
+    try:
+        units = list(READER.read(io.BytesIO(path.read_bytes()), path.name))
+    except InputError:
+        return
+    assert units  # either a clean InputError or the header it could read
+
+
+def test_not_dicom() -> None:
+    assert not READER.sniff(b"\x00" * 200, "x.dcm")
+    try:
+        units = list(READER.read(io.BytesIO(b"\x00" * 128 + b"DICM" + b"\xff" * 20), "x.dcm"))
+    except InputError:
+        return
+    assert all(not u.text for u in units)
+
+
+def test_age_over_89() -> None:
+    from pydicom import dcmread
+
+    ds = dcmread(io.BytesIO(dicom_bytes(people()[0])))
+    ds.PatientAge = "093Y"
+    out = io.BytesIO()
+    ds.save_as(out)
+    fields = by_field(list(READER.read(io.BytesIO(out.getvalue()), "x.dcm")))
+    assert fields["(0010,1010) PatientAge"][0].hint is E.AGE_OVER_89

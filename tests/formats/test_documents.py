@@ -1,0 +1,116 @@
+"""PDF, DOCX, XLSX, OLE, Parquet, images and encrypted envelopes."""
+
+from __future__ import annotations
+
+import io
+import struct
+
+import pytest
+
+from phiward.core.entities import EntityType as E
+from phiward.demo.formats import esdk_like_bytes, image_bytes, parquet_bytes, pdf_bytes, people
+from phiward.errors import InputError
+from phiward.formats._encrypted import is_esdk_message
+from phiward.formats._image import ImageReader, exif_units
+from phiward.formats._office import ENCRYPTED_PACKAGE, OLE_MAGIC, column_letter
+from phiward.formats._parquet import ParquetReader
+from tests.formats.conftest import by_field, read_bytes
+
+PERSON = people()[0]
+
+
+def test_pdf_pages_metadata_and_image_only_page() -> None:
+    units = read_bytes(pdf_bytes([f"SSN {PERSON.ssn}", "second line"]), "r.pdf")
+    fields = by_field(units)
+    assert PERSON.ssn in fields["page 1"][0].text
+    assert fields["page 2"][0].status == "skipped:image-only page, not scanned for text"
+
+
+def test_pdf_with_owner_password_only_is_read() -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes(["Visible text"], False))))
+    writer.encrypt(user_password="", owner_password="owner", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    units = read_bytes(out.getvalue(), "o.pdf")
+    assert [u.text.strip() for u in units] == ["Visible text"]
+
+
+def test_corrupt_pdf_is_input_error() -> None:
+    with pytest.raises(InputError):
+        read_bytes(b"%PDF-1.4\n garbage", "x.pdf")
+
+
+def test_xlsx_column_hints_and_addresses(samples) -> None:  # type: ignore[no-untyped-def]
+    root, _ = samples
+    fields = by_field(read_bytes((root / "office/patients.xlsx").read_bytes(), "p.xlsx"))
+    cell = fields["Patients!B2"][0]
+    assert cell.hint is E.SSN and cell.column_name == "SSN" and cell.line == 2
+    assert fields["Patients!C2"][0].hint is E.DATE
+    assert fields["Patients!E2"][0].hint is None  # "Notes" is not an identifier column
+    assert fields["Patients!B1"][0].hint is None  # the header itself
+
+
+def test_docx_tables_use_header_row(samples) -> None:  # type: ignore[no-untyped-def]
+    root, _ = samples
+    fields = by_field(read_bytes((root / "office/discharge.docx").read_bytes(), "d.docx"))
+    assert fields["table 1 R2C2"][0].hint is E.MRN
+    assert fields["properties author"][0].text == "Agnes Sorensen"
+
+
+def test_encrypted_office_document() -> None:
+    fake = OLE_MAGIC + b"\x00" * 504 + ENCRYPTED_PACKAGE + b"\x00" * 100
+    assert [u.status for u in read_bytes(fake, "x.xlsx")] == ["encrypted"]
+    legacy = OLE_MAGIC + b"\x00" * 600
+    assert (
+        read_bytes(legacy, "x.doc")[0].status
+        == "skipped:legacy OLE document (.doc/.xls/.msg) is not read"
+    )
+
+
+def test_parquet_streams_row_groups_with_row_numbers() -> None:
+    data = parquet_bytes(people(), repeat=5, row_group_size=7)
+    units = list(ParquetReader().read(io.BytesIO(data), "p.parquet"))
+    ssn = [u for u in units if u.field == "ssn"]
+    assert [u.line for u in ssn] == list(range(1, 21))
+    assert all(u.hint is E.SSN and u.column_name == "ssn" for u in ssn)
+    city = [u for u in units if u.field == "address.city"]
+    assert city and all(u.hint is E.CITY and u.column_name == "address" for u in city)
+    assert not [u for u in units if u.field == "visits" and u.hint]
+
+
+def test_parquet_modular_encryption_is_encrypted() -> None:
+    units = read_bytes(b"PARE" + b"\x00" * 64 + b"PARE", "e.parquet")
+    assert [u.status for u in units] == ["encrypted"]
+
+
+@pytest.mark.parametrize("kind", ["jpg", "png", "tiff"])
+def test_image_exif(kind: str) -> None:
+    units = list(ImageReader().read(io.BytesIO(image_bytes(kind, PERSON)), f"x.{kind}"))
+    fields = by_field(units)
+    assert fields["EXIF Artist"][0].hint is E.NAME
+    assert fields["EXIF Artist"][0].text == f"{PERSON.given} {PERSON.family}"
+    assert fields["EXIF GPSPosition"][0].text == "43.658333,-70.252778"
+    assert PERSON.mrn in fields["EXIF ImageDescription"][0].text
+    photo = units[-1]
+    assert photo.hint is E.PHOTO and photo.hint_confidence <= 0.3 and photo.hint_only
+
+
+def test_exif_walker_survives_loops_and_bad_offsets() -> None:
+    # IFD0 whose next-IFD pointer (Exif IFD tag) points back at itself, and a pointer past the end.
+    entries = struct.pack("<HHII", 0x8769, 4, 1, 8) + struct.pack("<HHII", 0x013B, 2, 50, 9999)
+    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 2) + entries
+    assert list(exif_units(tiff, "")) == []
+
+
+def test_esdk_header_detection() -> None:
+    assert is_esdk_message(esdk_like_bytes())
+    assert is_esdk_message(b"\x01\x80\x03\x78")
+    assert not is_esdk_message(b"\x02\x05\x77")
+    assert not is_esdk_message(b"hello")
+    assert [u.status for u in read_bytes(esdk_like_bytes(), "x.enc")] == ["encrypted"]
+
+
+def test_column_letters() -> None:
+    assert [column_letter(n) for n in (1, 26, 27, 52, 703)] == ["A", "Z", "AA", "AZ", "AAA"]

@@ -1,0 +1,117 @@
+"""HL7 v2 ER7: delimiters from MSH, batches, MLLP, field maps, malformed segments."""
+
+from __future__ import annotations
+
+import io
+
+from phiward.core.entities import EntityType as E
+from phiward.formats._hl7 import Hl7Reader, parse_header, unescape
+from tests.formats.conftest import by_field
+
+READER = Hl7Reader()
+
+
+def read(text: str | bytes) -> list:  # type: ignore[type-arg]
+    data = text.encode() if isinstance(text, str) else text
+    assert READER.sniff(data[:8192], "x")
+    return list(READER.read(io.BytesIO(data), "x.hl7"))
+
+
+MSG = (
+    "MSH|^~\\&|A|B|C|D|20240101||ADT^A04|1|P|2.5\r"
+    "PID|1||12345^^^H^MR~987-65-4320^^^SSA^SS||Doe^Jane^Ann~Roe^J||19800102|F|||"
+    "1 Main St^Apt 2^Springfield^IL^62701^USA^^^Sangamon||"
+    "^PRN^PH^^^217^5550123~^NET^Internet^jd@example.org\r"
+    "OBX|1|TX|NOTE||Patient Jane Doe called\\.br\\from 217-555-0123||||||F\r"
+)
+
+
+def test_pid_fields_map_to_entities() -> None:
+    fields = by_field(read(MSG))
+    assert [(u.text, u.hint) for u in fields["PID-3.1"]] == [("12345", E.MRN)]
+    assert [(u.text, u.hint) for u in fields["PID-3[2].1"]] == [("987-65-4320", E.SSN)]
+    assert fields["PID-5.1"][0].text == "Doe" and fields["PID-5.1"][0].hint is E.NAME
+    assert fields["PID-5.2"][0].text == "Jane"
+    assert fields["PID-5[2].1"][0].text == "Roe"
+    assert fields["PID-7"][0].hint is E.DATE
+    assert fields["PID-11.3"][0].hint is E.CITY
+    assert fields["PID-11.5"][0].hint is E.ZIP_CODE
+    assert fields["PID-11.9"][0].hint is E.COUNTY
+    assert fields["PID-13.6"][0].text == "217 5550123"
+    assert fields["PID-13[2].4"][0].hint is E.EMAIL
+    obx = fields["OBX-5"][0]
+    assert obx.hint is None and "\n" in obx.text and "217-555-0123" in obx.text
+    assert all(u.line is not None and u.byte_offset is not None for u in read(MSG))
+
+
+def test_custom_delimiters_are_taken_from_msh() -> None:
+    msg = "MSH#!*$@#A#B#C#D#2024##ADT!A01#1#P#2.5\rPID#1##42!!!H!MR##Smith!Ann\r"
+    fields = by_field(read(msg))
+    assert fields["PID-3.1"][0].text == "42"
+    assert fields["PID-5.1"][0].text == "Smith"
+    assert fields["PID-5.2"][0].text == "Ann"
+
+
+def test_mllp_framing_and_lf_separators_are_tolerated() -> None:
+    framed = b"\x0b" + MSG.replace("\r", "\n").encode() + b"\x1c\r\x0b" + MSG.encode() + b"\x1c\r"
+    units = read(framed)
+    assert [u.text for u in units if u.field == "PID-5.1"] == ["Doe", "Doe"]
+    assert not [u for u in units if u.status]
+
+
+def test_batch_headers_and_malformed_segments_are_not_fatal() -> None:
+    data = (
+        "FHS|^~\\&|X\rBHS|^~\\&|X\r" + MSG + "garbage line without structure\r"
+        "pid|lowercase\r" + MSG + "BTS|2\rFTS|1\r"
+    )
+    units = read(data)
+    errors = [u for u in units if u.status]
+    assert [u.status for u in errors] == ["error:malformed segment"] * 2
+    assert all(u.text == "" and u.line for u in errors)
+    assert [u.text for u in units if u.field == "PID-5.1"] == ["Doe", "Doe"]
+
+
+def test_segments_before_msh_are_errors() -> None:
+    units = list(READER.read(io.BytesIO(b"PID|1||123\rMSH|^~\\&|A\rPID|1||77\r"), "x"))
+    assert units[0].status == "error:segment outside a message (no MSH before it)"
+    assert units[1].text == "77"
+
+
+def test_bad_delimiters_are_reported() -> None:
+    assert parse_header("MSH|^^\\&|") is None  # repeated delimiter
+    assert parse_header("MSHa^~\\&") is None
+    units = list(READER.read(io.BytesIO(b"MSH|^|x\rPID|1||9\r"), "x"))
+    assert units[0].status and units[0].status.startswith("error:MSH declares")
+
+
+def test_unescape() -> None:
+    d = parse_header("MSH|^~\\&|")
+    assert d is not None
+    assert unescape("a\\F\\b\\S\\c\\T\\d\\R\\e\\E\\f", d) == "a|b^c&d~e\\f"
+    assert unescape("x\\X41\\y", d) == "xAy"
+    assert unescape("dangling\\F", d) == "dangling\\F"
+
+
+def test_null_values_are_skipped() -> None:
+    fields = by_field(read('MSH|^~\\&|A\rPID|1||""||""^Jo\r'))
+    assert "PID-3.1" not in fields and "PID-5.1" not in fields
+    assert fields["PID-5.2"][0].text == "Jo"
+
+
+def test_z_segments_and_nte_are_text() -> None:
+    fields = by_field(read("MSH|^~\\&|A\rZPI|1|Emergency contact Bob Jones\rNTE|1||call 555\r"))
+    assert fields["ZPI-2"][0].text == "Emergency contact Bob Jones"
+    assert fields["ZPI-2"][0].hint is None
+    assert fields["NTE-3"][0].text == "call 555"
+
+
+def test_overlong_segment_is_an_error_unit(monkeypatch: object) -> None:
+    import phiward.formats._hl7 as hl7
+
+    setattr(hl7, "MAX_SEGMENT", 1000)  # noqa: B010
+    try:
+        data = b"MSH|^~\\&|A\rOBX|1|TX|N||" + b"x" * 5000 + b"\rPID|1||5\r"
+        units = list(READER.read(io.BytesIO(data), "x"))
+    finally:
+        setattr(hl7, "MAX_SEGMENT", 16 * 1024 * 1024)  # noqa: B010
+    assert any(u.status == "error:segment too long" for u in units)
