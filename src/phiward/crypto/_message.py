@@ -39,7 +39,7 @@ from phiward.core.events import SecurityEvent, emit
 from phiward.crypto._cache import DataKeyCache
 from phiward.crypto._keyrings import EncryptedDataKey, Keyring
 from phiward.crypto._util import serialize_context
-from phiward.errors import DecryptionError, InputError
+from phiward.errors import DecryptionError, InputError, PhiwardError
 
 PUBLIC_KEY_FIELD = "aws-crypto-public-key"
 DEFAULT_FRAME_LENGTH = 64 * 1024
@@ -359,6 +359,40 @@ def decrypt_stream(
     expected_context: Mapping[str, str] | None = None,
     max_edks: int = DEFAULT_MAX_EDKS,
     max_frame_length: int = MAX_FRAME_LENGTH,
+) -> MessageInfo:
+    """Decrypt ``src`` to ``dst``; see :func:`_decrypt_stream`. Failures are audited too."""
+    try:
+        return _decrypt_stream(
+            src,
+            dst,
+            keyring,
+            expected_context=expected_context,
+            max_edks=max_edks,
+            max_frame_length=max_frame_length,
+        )
+    except PhiwardError as exc:
+        reason = getattr(exc, "reason", type(exc).__name__)
+        emit(
+            SecurityEvent(
+                "file.decrypt",
+                "R",
+                outcome="failure",
+                resource_type="message",
+                reason=str(reason),
+                details={"keyring": keyring.identity},
+            )
+        )
+        raise
+
+
+def _decrypt_stream(
+    src: IO[bytes],
+    dst: IO[bytes],
+    keyring: Keyring,
+    *,
+    expected_context: Mapping[str, str] | None,
+    max_edks: int,
+    max_frame_length: int,
 ) -> MessageInfo:
     """Decrypt ``src`` to ``dst`` frame by frame. Every frame is authenticated before it is
     written; for signed messages the signature is checked at the end, *after* plaintext frames
