@@ -49,8 +49,7 @@ class Candidate:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _group_rename(pattern: str, index: int) -> str:
-    return re.sub(r"\(\?P<(\w+)>", lambda m: f"(?P<r{index}_{m.group(1)}>", pattern)
+_INNER_GROUP = re.compile(r"\(\?P<\w+>")
 
 
 def _context_regex(words: tuple[str, ...]) -> re.Pattern[str] | None:
@@ -77,8 +76,11 @@ def default_backend() -> str:
 class PatternEngine:
     """The compiled multi-pattern: ``scan(text)`` returns raw candidates in text order.
 
-    A keyword-led match (``MRN: 123``) resumes the scan at its value, so the value can still be
-    seen by the other recognizers; overlap resolution then keeps the best reading.
+    With re2 the alternation carries one capturing group per recognizer and nothing else (inner
+    groups cost re2 a slower submatch engine); the value inside a keyword-led match is then
+    extracted by that recognizer's own ``re`` pattern, anchored at the match. A keyword-led match
+    (``MRN: 123``) resumes the scan at its value, so other recognizers still see the value;
+    overlap resolution then keeps the best reading.
     """
 
     def __init__(
@@ -86,52 +88,48 @@ class PatternEngine:
     ) -> None:
         self.recognizers = tuple(recognizers)
         self.backend = backend or default_backend()
-        parts: list[str] = []
+        if self.backend not in ("re", "re2"):
+            raise ValueError(f"unknown regex backend {self.backend!r} (use 're' or 're2')")
+        self._comps: list[_Compiled] = []
+        self._own: list[re.Pattern[str] | None] = []
         for i, rec in enumerate(self.recognizers):
-            parts.append(f"(?P<r{i}>{_group_rename(rec.pattern, i)})")
-        self.pattern_text = "|".join(parts)
-        self._compiled: Any = self._compile(self.pattern_text, self.backend)
-        index: dict[str, int] = {
-            (k.decode() if isinstance(k, bytes) else k): v
-            for k, v in self._compiled.groupindex.items()
-        }
-        self._by_index: dict[int, _Compiled] = {}
-        self._by_name: dict[str, _Compiled] = {}
-        for i, rec in enumerate(self.recognizers):
-            comp = _Compiled(
-                rec,
-                index[f"r{i}"],
-                index.get(f"r{i}_v"),
-                index.get(f"r{i}_zip"),
-                _context_regex(rec.context),
+            own = re.compile(rec.pattern)
+            has_groups = bool(own.groupindex)
+            self._own.append(own if has_groups else None)
+            self._comps.append(
+                _Compiled(
+                    rec,
+                    i + 1,
+                    1 if "v" in own.groupindex else None,
+                    2 if "zip" in own.groupindex else None,
+                    _context_regex(rec.context),
+                )
             )
-            self._by_index[comp.group] = comp
-            self._by_name[f"r{i}"] = comp
-
-    @staticmethod
-    def _compile(pattern: str, backend: str) -> Any:
-        if backend == "re":
-            return re.compile(pattern)
-        if backend == "re2":
+        if self.backend == "re2":
             if _re2 is None:
                 raise ValueError("regex backend 're2' needs the google-re2 package")
+            bodies = [_INNER_GROUP.sub("(?:", r.pattern) for r in self.recognizers]
             options = _re2.Options()
             options.max_mem = 256 << 20
+            self.pattern_text = "|".join(f"({b})" for b in bodies)
             # Bytes in, bytes out: the binding would re-encode a str on every search() call.
-            return _re2.compile(pattern.encode(), options)
-        raise ValueError(f"unknown regex backend {backend!r} (use 're' or 're2')")
+            self._compiled: Any = _re2.compile(self.pattern_text.encode(), options)
+        else:
+            bodies = [_INNER_GROUP.sub("(?:", r.pattern) for r in self.recognizers]
+            self.pattern_text = "|".join(f"(?P<r{i}>{b})" for i, b in enumerate(bodies))
+            self._compiled = re.compile(self.pattern_text)
+        self._by_name = {f"r{i}": i for i in range(len(self.recognizers))}
 
-    def _which(self, m: Any) -> _Compiled:
-        name = m.lastgroup
-        if isinstance(name, bytes):
-            name = name.decode()
-        comp = self._by_name.get(name) if name is not None else None
-        if comp is not None:
-            return comp
-        for idx, comp in self._by_index.items():  # pragma: no cover - lastgroup is reliable
-            if m.start(idx) != -1:
-                return comp
-        raise AssertionError("match without a recognizer group")
+    def _index(self, m: Any) -> int:
+        """Which recognizer (0-based) produced match ``m``."""
+        if self.backend == "re":
+            return self._by_name[m.lastgroup]
+        spans = getattr(m, "_spans", None)
+        if spans is not None:  # google-re2's match keeps all group spans; reading them is fast
+            for i in range(1, len(spans)):
+                if spans[i][0] != -1:
+                    return i - 1
+        return int(m.lastindex) - 1
 
     def scan(self, text: str) -> list[Candidate]:
         out: list[Candidate] = []
@@ -143,24 +141,38 @@ class PatternEngine:
             haystack = text.encode("utf-8", "surrogateescape")
             if len(haystack) != len(text):
                 conv = _Offsets(haystack)
+        comps, owns = self._comps, self._own
         pos = 0
         n = len(haystack)
         while pos <= n:
             m = search(haystack, pos)
             if m is None:
                 break
-            comp = self._which(m)
+            i = self._index(m)
+            comp = comps[i]
             rec = comp.rec
             bms, bme = m.span()
-            if comp.value_group is not None and m.start(comp.value_group) != -1:
-                bs, be = m.span(comp.value_group)
-            else:
-                bs, be = bms, bme
-            pos = bs if bs > bms else max(bme, bms + 1)
             if conv is None:
-                ms, s, e = bms, bs, be
+                ms, me = bms, bme
             else:
-                ms, s, e = conv.char(bms), conv.char(bs), conv.char(be)
+                ms, me = conv.char(bms), conv.char(bme)
+            s, e = ms, me
+            zip_span: tuple[int, int] | None = None
+            own = owns[i]
+            if own is not None:
+                pm = own.match(text, ms)
+                if pm is not None:
+                    if comp.value_group is not None and pm.start("v") != -1:
+                        s, e = pm.span("v")
+                    if comp.zip_group is not None and pm.start("zip") != -1:
+                        zip_span = pm.span("zip")
+            if s > ms:
+                # resume at the value: convert back to the haystack's offsets
+                pos = (
+                    s if conv is None else bms + len(text[ms:s].encode("utf-8", "surrogateescape"))
+                )
+            else:
+                pos = max(bme, bms + 1)
             value = text[s:e]
             if rec.entity is EntityType.URL:
                 stripped = value.rstrip(".,;:!?")
@@ -195,10 +207,8 @@ class PatternEngine:
             elif entity is EntityType.ZIP_CODE and value[:3] in _validators.RESTRICTED_ZIP3:
                 notes = ("restricted-zip3",)
             out.append(Candidate(entity, s, e, conf, rec.name, rec.validator_name, ctx, notes))
-            if comp.zip_group is not None and m.start(comp.zip_group) != -1:
-                bzs, bze = m.span(comp.zip_group)
-                pos = max(pos, bze)
-                zs, ze = (bzs, bze) if conv is None else (conv.char(bzs), conv.char(bze))
+            if zip_span is not None:
+                zs, ze = zip_span
                 znotes = (
                     ("restricted-zip3",) if text[zs : zs + 3] in _validators.RESTRICTED_ZIP3 else ()
                 )
@@ -227,24 +237,37 @@ class _Offsets:
         return self._c
 
 
-def resolve_overlaps(cands: list[Candidate]) -> list[Candidate]:
-    """Keep the best of overlapping candidates: higher confidence, then longer, then earlier."""
-    if len(cands) < 2:
-        return sorted(cands, key=lambda c: c.start)
-    ranked = sorted(cands, key=lambda c: (-c.confidence, -(c.end - c.start), c.start))
+def _pick(cluster: list[Candidate]) -> list[Candidate]:
+    ranked = sorted(cluster, key=lambda c: (-c.confidence, -(c.end - c.start), c.start))
     kept: list[Candidate] = []
-    starts: list[int] = []
-    ends: list[int] = []
     for c in ranked:
-        i = bisect.bisect_right(starts, c.start)
-        if i > 0 and ends[i - 1] > c.start:
+        if all(c.end <= k.start or k.end <= c.start for k in kept):
+            kept.append(c)
+    return sorted(kept, key=lambda c: c.start)
+
+
+def resolve_overlaps(cands: list[Candidate]) -> list[Candidate]:
+    """Keep the best of overlapping candidates: higher confidence, then longer, then earlier.
+
+    Candidates are swept in start order and grouped into clusters of transitively overlapping
+    spans; only a cluster (usually one or two candidates) is ranked, so this is O(n log n).
+    """
+    if len(cands) < 2:
+        return list(cands)
+    ordered = sorted(cands, key=lambda c: (c.start, -c.end))
+    out: list[Candidate] = []
+    cluster = [ordered[0]]
+    reach = ordered[0].end
+    for c in ordered[1:]:
+        if c.start < reach:
+            cluster.append(c)
+            reach = max(reach, c.end)
             continue
-        if i < len(starts) and starts[i] < c.end:
-            continue
-        starts.insert(i, c.start)
-        ends.insert(i, c.end)
-        kept.insert(i, c)
-    return kept
+        out.extend(cluster if len(cluster) == 1 else _pick(cluster))
+        cluster = [c]
+        reach = c.end
+    out.extend(cluster if len(cluster) == 1 else _pick(cluster))
+    return out
 
 
 class LineIndex:

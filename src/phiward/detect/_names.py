@@ -306,6 +306,14 @@ def find_names(text: str, lists: NameLists | None = None) -> list[NameHit]:
                 j += 1
             else:
                 break
+        if i == j:  # the common case, one capitalised word: reject cheaply
+            t = toks[i][2].casefold()
+            if t in amb or len(t) < 3 or t in _TITLES:
+                i += 1
+                continue
+            if t not in first and t not in last and not _near_context(text, toks[i][0]):
+                i += 1
+                continue
         run = toks[i : j + 1]
         i = j + 1
         hits.extend(_score_run(text, run, first, last, amb))

@@ -167,9 +167,9 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "account_keyword",
         E.ACCOUNT_NUMBER,
-        r"\b(?i:account (?:number|no\.?|#|id)|acct\.?(?: ?(?:no\.?|#|number))?|"
+        r"\b(?i:account(?: (?:number|no\.?|#|id))?|acct\.?(?: ?(?:no\.?|#|number))?|"
         r"billing (?:id|#|number)|invoice (?:no\.?|#|number)|claim (?:id|#|number|no\.?)|"
-        r"iban)" + _SEP + r"(?P<v>[A-Z0-9][A-Z0-9-]{4,33})\b",
+        r"iban)" + _SEP + r"(?P<v>[A-Z]{0,4}\d[A-Z0-9-]{3,30})\b",
         0.85,
         0.85,
     ),
