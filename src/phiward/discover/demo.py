@@ -213,7 +213,7 @@ _COURSE = [
     "Speech and swallow evaluation cleared the patient for a regular consistency diet.",
     "Oxygen was weaned to room air with saturations above 94 percent at rest and ambulation.",
     "The Foley catheter was removed on hospital day two and the patient voided spontaneously.",
-    "Echocardiogram demonstrated an ejection fraction of 40 percent with mild mitral regurgitation.",
+    "Echocardiogram showed an ejection fraction of 40 percent with mild mitral regurgitation.",
     "Warning signs were reviewed, including fever, worsening shortness of breath and chest pain.",
     "The family was updated at the bedside and agreed with the plan of care.",
     "Vital signs remained stable overnight and the patient tolerated oral intake well.",
