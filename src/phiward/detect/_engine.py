@@ -194,8 +194,13 @@ class PatternEngine:
                     entity = EntityType.FAX
                 if value.isdigit() and not ctx:
                     conf = 0.35  # a bare ten-digit run is as likely an id as a phone
-            elif entity is EntityType.DATE and not ctx and _TIME_AFTER.match(text, e):
-                conf = 0.35  # a timestamp: a system event, not usually a date about a person
+            elif (
+                entity is EntityType.DATE
+                and not ctx
+                and _TIME_AFTER.match(text, e)
+                and (s == 0 or text[s - 1] in "\n[")
+            ):
+                conf = 0.35  # a log line's timestamp: a system event, not a date about a person
                 notes = ("timestamp",)
             elif entity is EntityType.IP_ADDRESS and _VERSION_BEFORE.search(
                 lower[max(0, s - 12) : s]

@@ -242,9 +242,10 @@ _CONTEXT = re.compile(
     r"contact|signed|attending|physician|provider|nurse|referred by|seen by|family|"
     r"grandson|granddaughter|aunt|uncle|cousin|friend|partner|member|subscriber|insured)\b"
 )
+_UP = "A-ZÀ-ÖØ-Þ\u0100-\u024f"
 _TOKEN = re.compile(
-    r"\b(?:[A-Z]'[A-Z][a-z]+|[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:['-]?[A-ZÀ-ÖØ-Þ]?[a-zß-öø-ÿ]+)?"
-    r"|[A-ZÀ-ÖØ-Þ]{2,}(?:['-][A-ZÀ-ÖØ-Þ]+)?|[A-Z]\.?)(?=\W|$)"
+    rf"\b(?:[A-Z]'[A-Z][a-z]+|[{_UP}][^\W\d_A-Z]+(?:['-]?[{_UP}][^\W\d_A-Z]+)?"
+    rf"|[A-Z]{{2,}}(?:['-][A-Z]+)?|[A-Z]\.?)(?=\W|$)"
 )
 
 
@@ -417,6 +418,8 @@ def _score_core(
         return [NameHit(s, e, 0.75 if listed else 0.6, "single+context", ctx)]
     if listed and ctx:
         return [NameHit(s, e, 0.7, "single+context", ctx)]
+    if w in first and w not in last:
+        return [NameHit(s, e, 0.55, "single-first-name")]
     if listed and s > 0 and text[max(0, s - 2) : s].strip() not in (".", ""):
         return [NameHit(s, e, 0.4, "single")]
     return []
@@ -425,7 +428,9 @@ def _score_core(
 _NEAR = re.compile(
     r"(?:\b(?:patient|pt|name|named|son|daughter|wife|husband|mother|father|brother|sister|"
     r"spouse|guardian|caregiver|signed by|seen by|referred by|attending|contact|kin|"
-    r"grandson|granddaughter|aunt|uncle|friend|partner)\b|\bmd\b|\bdr\.?)\s*[:#,-]?\s*$"
+    r"grandson|granddaughter|aunt|uncle|friend|partner|name is|called|i'm|i am|directed by|"
+    r"written by|starring|assistant to|maiden name is|tell|ask for)\b|\bmd\b|\bdr\.?)"
+    r"\s*[:#,-]?\s*$"
 )
 
 
