@@ -10,6 +10,7 @@ come from a second, dictionary-driven pass over capitalised words (``_names``).
 from __future__ import annotations
 
 import bisect
+import importlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,6 +28,11 @@ try:  # google-re2 is a core dependency, but a platform without its wheel still 
     import re2 as _re2
 except ImportError:  # pragma: no cover - exercised only where the wheel is missing
     _re2 = None
+_hs: Any
+try:  # hyperscan (the "fast" extra) speeds up large texts; everything works without it.
+    _hs = importlib.import_module("hyperscan")
+except ImportError:  # pragma: no cover - exercised only without the extra
+    _hs = None
 
 CONTEXT_BEFORE = 48
 CONTEXT_AFTER = 16
@@ -84,10 +90,15 @@ class PatternEngine:
     """
 
     def __init__(
-        self, recognizers: Iterable[Recognizer] = RECOGNIZERS, backend: str | None = None
+        self,
+        recognizers: Iterable[Recognizer] = RECOGNIZERS,
+        backend: str | None = None,
+        *,
+        hyperscan: bool = True,
     ) -> None:
         self.recognizers = tuple(recognizers)
         self.backend = backend or default_backend()
+        self.hyperscan = hyperscan
         if self.backend not in ("re", "re2"):
             raise ValueError(f"unknown regex backend {self.backend!r} (use 're' or 're2')")
         self._comps: list[_Compiled] = []
@@ -132,16 +143,20 @@ class PatternEngine:
         return int(m.lastindex) - 1
 
     def scan(self, text: str) -> list[Candidate]:
+        """Raw candidates (validated, context-scored, not yet overlap-resolved)."""
+        if self.hyperscan and self.backend == "re2" and len(text) >= HYPERSCAN_MIN_CHARS:
+            hs = _hyperscan_db(self.recognizers)
+            if hs is not None:
+                return self._scan_hyperscan(text, hs)
         out: list[Candidate] = []
         search = self._compiled.search
-        lower: str | None = None
+        state = _ScanState(text)
         haystack: str | bytes = text
         conv: _Offsets | None = None
         if self.backend == "re2":
             haystack = text.encode("utf-8", "surrogateescape")
             if len(haystack) != len(text):
                 conv = _Offsets(haystack)
-        comps, owns = self._comps, self._own
         pos = 0
         n = len(haystack)
         while pos <= n:
@@ -149,23 +164,12 @@ class PatternEngine:
             if m is None:
                 break
             i = self._index(m)
-            comp = comps[i]
-            rec = comp.rec
             bms, bme = m.span()
             if conv is None:
                 ms, me = bms, bme
             else:
                 ms, me = conv.char(bms), conv.char(bme)
-            s, e = ms, me
-            zip_span: tuple[int, int] | None = None
-            own = owns[i]
-            if own is not None:
-                pm = own.match(text, ms)
-                if pm is not None:
-                    if comp.value_group is not None and pm.start("v") != -1:
-                        s, e = pm.span("v")
-                    if comp.zip_group is not None and pm.start("zip") != -1:
-                        zip_span = pm.span("zip")
+            s = self._emit(state, i, ms, me, out)
             if s > ms:
                 # resume at the value: convert back to the haystack's offsets
                 pos = (
@@ -173,54 +177,154 @@ class PatternEngine:
                 )
             else:
                 pos = max(bme, bms + 1)
-            value = text[s:e]
-            if rec.entity is EntityType.URL:
-                stripped = value.rstrip(".,;:!?")
-                e -= len(value) - len(stripped)
-                value = stripped
-            if rec.validator is not None and not rec.validator(value):
-                continue
-            if lower is None:
-                lower = text.lower()
-            ctx: tuple[str, ...] = ()
-            if comp.context is not None:
-                window = lower[max(0, ms - CONTEXT_BEFORE) : e + CONTEXT_AFTER]
-                ctx = tuple(dict.fromkeys(c.group() for c in comp.context.finditer(window)))
-            conf = rec.context_score if ctx else rec.score
-            entity = rec.entity
-            notes: tuple[str, ...] = ()
-            if entity is EntityType.PHONE:
-                if _FAX.search(lower, max(0, s - 24), s):
-                    entity = EntityType.FAX
-                if value.isdigit() and not ctx:
-                    conf = 0.35  # a bare ten-digit run is as likely an id as a phone
-            elif (
-                entity is EntityType.DATE
-                and not ctx
-                and _TIME_AFTER.match(text, e)
-                and (s == 0 or text[s - 1] in "\n[")
-            ):
-                conf = 0.35  # a log line's timestamp: a system event, not a date about a person
-                notes = ("timestamp",)
-            elif entity is EntityType.IP_ADDRESS and _VERSION_BEFORE.search(
-                lower[max(0, s - 12) : s]
-            ):
-                conf = 0.3  # "version 3.10.4.1" is a version number, not an address
-                notes = ("version-like",)
-            elif entity is EntityType.SSN and " " in value and not ctx:
-                conf = 0.45
-            elif entity is EntityType.ZIP_CODE and value[:3] in _validators.RESTRICTED_ZIP3:
-                notes = ("restricted-zip3",)
-            out.append(Candidate(entity, s, e, conf, rec.name, rec.validator_name, ctx, notes))
-            if zip_span is not None:
-                zs, ze = zip_span
-                znotes = (
-                    ("restricted-zip3",) if text[zs : zs + 3] in _validators.RESTRICTED_ZIP3 else ()
-                )
-                out.append(
-                    Candidate(EntityType.ZIP_CODE, zs, ze, 0.9, "city_state_zip", None, (), znotes)
-                )
         return out
+
+    def _scan_hyperscan(self, text: str, hs: _Hyperscan) -> list[Candidate]:
+        """All recognizers' matches from one hyperscan pass (each pattern reports its own)."""
+        data = text.encode("utf-8", "surrogateescape")
+        best: dict[tuple[int, int], int] = {}
+
+        def on_match(i: int, start: int, end: int, flags: int, ctx: object) -> None:
+            key = (start, i)
+            if best.get(key, -1) < end:
+                best[key] = end
+
+        hs.db.scan(data, match_event_handler=on_match)
+        out: list[Candidate] = []
+        state = _ScanState(text)
+        conv = _Offsets(data) if len(data) != len(text) else None
+        for (bs, i), be in sorted(best.items()):
+            if conv is None:
+                ms, me = bs, be
+            else:
+                ms, me = conv.char(bs), conv.char(be)
+            self._emit(state, i, ms, me, out)
+        if hs.rest is not None:  # recognizers hyperscan could not compile
+            out.extend(hs.rest.scan(text))
+            out.sort(key=lambda c: c.start)
+        return out
+
+    def _emit(self, state: _ScanState, i: int, ms: int, me: int, out: list[Candidate]) -> int:
+        """Validate and score recognizer ``i``'s match at ``[ms, me)``; returns the value start."""
+        text = state.text
+        comp = self._comps[i]
+        rec = comp.rec
+        s, e = ms, me
+        zip_span: tuple[int, int] | None = None
+        own = self._own[i]
+        if own is not None:
+            pm = own.match(text, ms)
+            if pm is not None:
+                if comp.value_group is not None and pm.start("v") != -1:
+                    s, e = pm.span("v")
+                if comp.zip_group is not None and pm.start("zip") != -1:
+                    zip_span = pm.span("zip")
+        value = text[s:e]
+        if rec.entity is EntityType.URL:
+            stripped = value.rstrip(".,;:!?")
+            e -= len(value) - len(stripped)
+            value = stripped
+        if rec.validator is not None and not rec.validator(value):
+            return s
+        lower = state.lower
+        ctx: tuple[str, ...] = ()
+        if comp.context is not None:
+            window = lower[max(0, ms - CONTEXT_BEFORE) : e + CONTEXT_AFTER]
+            ctx = tuple(dict.fromkeys(c.group() for c in comp.context.finditer(window)))
+        conf = rec.context_score if ctx else rec.score
+        entity = rec.entity
+        notes: tuple[str, ...] = ()
+        if entity is EntityType.PHONE:
+            if _FAX.search(lower, max(0, s - 24), s):
+                entity = EntityType.FAX
+            if value.isdigit() and not ctx:
+                conf = 0.35  # a bare ten-digit run is as likely an id as a phone
+        elif (
+            entity is EntityType.DATE
+            and not ctx
+            and _TIME_AFTER.match(text, e)
+            and (s == 0 or text[s - 1] in "\n[")
+        ):
+            conf = 0.35  # a log line's timestamp: a system event, not a date about a person
+            notes = ("timestamp",)
+        elif entity is EntityType.IP_ADDRESS and _VERSION_BEFORE.search(lower[max(0, s - 12) : s]):
+            conf = 0.3  # "version 3.10.4.1" is a version number, not an address
+            notes = ("version-like",)
+        elif entity is EntityType.SSN and " " in value and not ctx:
+            conf = 0.45
+        elif entity is EntityType.ZIP_CODE and value[:3] in _validators.RESTRICTED_ZIP3:
+            notes = ("restricted-zip3",)
+        out.append(Candidate(entity, s, e, conf, rec.name, rec.validator_name, ctx, notes))
+        if zip_span is not None:
+            zs, ze = zip_span
+            znotes = (
+                ("restricted-zip3",) if text[zs : zs + 3] in _validators.RESTRICTED_ZIP3 else ()
+            )
+            out.append(
+                Candidate(EntityType.ZIP_CODE, zs, ze, 0.9, "city_state_zip", None, (), znotes)
+            )
+        return s
+
+
+class _ScanState:
+    """Per-text values computed once (the lower-cased text for context windows)."""
+
+    __slots__ = ("_lower", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._lower: str | None = None
+
+    @property
+    def lower(self) -> str:
+        if self._lower is None:
+            self._lower = self.text.lower()
+        return self._lower
+
+
+# Below this size a text is scanned with re2: hyperscan's per-call setup is not worth it, and
+# small scans (a pre-commit hook) never pay its one-off compile (about a second).
+HYPERSCAN_MIN_CHARS = 32 * 1024
+
+
+@dataclass(frozen=True)
+class _Hyperscan:
+    db: Any
+    rest: PatternEngine | None
+
+
+_HS_CACHE: dict[tuple[str, ...], _Hyperscan | None] = {}
+
+
+def _hyperscan_db(recognizers: tuple[Recognizer, ...]) -> _Hyperscan | None:
+    """A hyperscan database for these recognizers (compiled once per process), or ``None``
+    when hyperscan is not installed (the ``fast`` extra) or refuses the patterns."""
+    key = tuple(r.pattern for r in recognizers)
+    if key in _HS_CACHE:
+        return _HS_CACHE[key]
+    result: _Hyperscan | None = None
+    if _hs is not None:
+        ids, exprs, rejected = [], [], []
+        flags = _hs.HS_FLAG_SOM_LEFTMOST
+        for i, rec in enumerate(recognizers):
+            expr = _INNER_GROUP.sub("(?:", rec.pattern).encode()
+            try:
+                probe = _hs.Database()
+                probe.compile(expressions=[expr], ids=[i], elements=1, flags=[flags])
+            except Exception:  # hyperscan.error: "Pattern is too large", unsupported syntax
+                rejected.append(rec)
+                continue
+            ids.append(i)
+            exprs.append(expr)
+        try:
+            db = _hs.Database()
+            db.compile(expressions=exprs, ids=ids, elements=len(exprs), flags=[flags] * len(ids))
+            rest = PatternEngine(rejected, backend="re2", hyperscan=False) if rejected else None
+            result = _Hyperscan(db, rest)
+        except Exception:
+            result = None
+    _HS_CACHE[key] = result
+    return result
 
 
 class _Offsets:

@@ -425,18 +425,61 @@ def _score_core(
     return []
 
 
-_NEAR = re.compile(
-    r"(?:\b(?:patient|pt|name|named|son|daughter|wife|husband|mother|father|brother|sister|"
-    r"spouse|guardian|caregiver|signed by|seen by|referred by|attending|contact|kin|"
-    r"grandson|granddaughter|aunt|uncle|friend|partner|name is|called|i'm|i am|directed by|"
-    r"written by|starring|assistant to|maiden name is|tell|ask for)\b|\bmd\b|\bdr\.?)"
-    r"\s*[:#,-]?\s*$"
+_NEAR_WORDS: tuple[str, ...] = (
+    "patient",
+    "pt",
+    "name",
+    "named",
+    "son",
+    "daughter",
+    "wife",
+    "husband",
+    "mother",
+    "father",
+    "brother",
+    "sister",
+    "spouse",
+    "guardian",
+    "caregiver",
+    "attending",
+    "contact",
+    "kin",
+    "grandson",
+    "granddaughter",
+    "aunt",
+    "uncle",
+    "friend",
+    "partner",
+    "called",
+    "i'm",
+    "md",
+    "dr",
+    "dr.",
+    "tell",
+    "signed by",
+    "seen by",
+    "referred by",
+    "name is",
+    "i am",
+    "directed by",
+    "written by",
+    "starring",
+    "assistant to",
+    "ask for",
 )
 
 
 def _near_context(text: str, start: int) -> bool:
     """A context word right before the name (``Patient: ``, ``daughter ``, ``signed by ``)."""
-    return bool(_NEAR.search(text[max(0, start - 24) : start].casefold()))
+    window = text[max(0, start - 24) : start].rstrip(" \t:#,-").casefold()
+    if not window.endswith(_NEAR_WORDS):
+        return False
+    for w in _NEAR_WORDS:  # the word must start at a word boundary ("pt" is not "accept")
+        if window.endswith(w):
+            before = window[-len(w) - 1 : -len(w)]
+            if not before or not before.isalnum():
+                return True
+    return False
 
 
 def _context(text: str, start: int) -> tuple[str, ...]:
