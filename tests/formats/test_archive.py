@@ -106,6 +106,12 @@ def test_member_size_limit() -> None:
     assert statuses(units) == ["skipped:zip bomb: member declares 2 MiB (limit 1 MiB)"]
 
 
+@pytest.mark.parametrize(("compress", "name"), [(bz2.compress, "z.bz2"), (lzma.compress, "z.xz")])
+def test_bz2_and_xz_bombs(compress, name: str) -> None:  # type: ignore[no-untyped-def]
+    units = read(compress(bytes(20 * MiB)), name)
+    assert statuses(units) == ["skipped:zip bomb: compression ratio over 250"]
+
+
 def test_gzip_bomb_is_stopped_while_inflating() -> None:
     data = gzip.compress(bytes(30 * MiB))
     units = read(data, "zeros.gz")

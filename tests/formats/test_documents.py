@@ -114,3 +114,13 @@ def test_esdk_header_detection() -> None:
 
 def test_column_letters() -> None:
     assert [column_letter(n) for n in (1, 26, 27, 52, 703)] == ["A", "Z", "AA", "AZ", "AAA"]
+
+
+def test_office_package_bomb_is_skipped() -> None:
+    from phiward.demo.formats import zip_bytes
+
+    data = zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": bytes(5 << 20)})
+    units = read_bytes(data, "bomb.docx")
+    assert [u.status for u in units] == [
+        "skipped:budget: DOCX zip bomb: compression ratio over 250"
+    ]

@@ -20,10 +20,12 @@ from phiward.formats._base import TextUnit
 from phiward.formats._columns import COLUMN_CONFIDENCE, column_hint
 from phiward.formats._limits import (
     BudgetedReader,
+    BudgetExceeded,
     MiB,
     encrypted,
     get_limits,
     read_limited,
+    refused,
     skipped,
 )
 
@@ -41,16 +43,21 @@ def _check_zip(data: bytes, what: str) -> zipfile.ZipFile:
         raise InputError(f"{what}: not a readable package") from None
     total = 0
     infos = package.infolist()
+    problem = None
     if len(infos) > limits.max_entries:
-        raise InputError(f"{what}: zip bomb: more than {limits.max_entries} parts")
+        problem = f"zip bomb: more than {limits.max_entries} parts"
     for info in infos:
         total += info.file_size
         if info.file_size > MiB and info.file_size / max(info.compress_size, 1) > limits.max_ratio:
-            raise InputError(f"{what}: zip bomb: compression ratio over {limits.max_ratio:g}")
+            problem = f"zip bomb: compression ratio over {limits.max_ratio:g}"
         if info.flag_bits & 1:
             raise InputError(f"{what}: encrypted part")
     if total > limits.max_member_bytes:
-        raise InputError(f"{what}: zip bomb: package inflates past the member limit")
+        problem = f"zip bomb: package inflates past {limits.max_member_bytes // MiB} MiB"
+    if problem is not None:
+        package.close()
+        refused("zip bomb", what)
+        raise BudgetExceeded(f"{what} {problem}")
     return package
 
 
