@@ -1,0 +1,51 @@
+"""Rebuild phiward's shipped name lists (src/phiward/detect/data/*.txt.gz).
+
+Inputs (pass their directories):
+- the US Census Bureau 1990 name files ``dist.male.first``, ``dist.female.first``, ``dist.all.last``
+  (US Government work, public domain), as redistributed by the PyPI package ``names`` 0.3.0;
+- Webster's Second International word list ``web2`` (public domain), as redistributed by the PyPI
+  package ``english-words`` 2.0.2 (``data/web2.pickle``), used only to mark names that are also
+  ordinary lower-case English words (``Brown``, ``May``, ``Hope``).
+
+Usage: python scripts/build_wordlists.py NAMES_DIR ENGLISH_WORDS_DATA_DIR
+"""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+import sys
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent.parent / "src" / "phiward" / "detect" / "data"
+
+
+def census(path: Path) -> list[str]:
+    return [line.split()[0].capitalize() for line in path.read_text().splitlines() if line.strip()]
+
+
+def write(name: str, words: list[str]) -> None:
+    data = ("\n".join(words) + "\n").encode()
+    # mtime=0 keeps the file byte-for-byte reproducible.
+    with gzip.GzipFile(OUT / name, "wb", mtime=0) as fh:
+        fh.write(data)
+
+
+def main() -> None:
+    names_dir, words_dir = Path(sys.argv[1]), Path(sys.argv[2])
+    first = census(names_dir / "dist.male.first") + census(names_dir / "dist.female.first")
+    last = census(names_dir / "dist.all.last")
+    with (words_dir / "web2.pickle").open("rb") as fh:
+        web2 = pickle.load(fh)  # noqa: S301 - a build-time input from a known package
+    lower_words = {w for w in web2 if w.islower()}
+    first_u = sorted(set(first))
+    last_u = list(dict.fromkeys(last))  # frequency order kept
+    common = sorted({n for n in (*first_u, *last_u) if n.lower() in lower_words})
+    write("first_names.txt.gz", first_u)
+    write("surnames.txt.gz", last_u)
+    write("name_words.txt.gz", common)
+    print(len(first_u), len(last_u), len(common))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""The key table: wrapped data keys referenced by id from field tokens (SQLAlchemy). Private.
+
+Field tokens carry only a data-key id, so re-wrapping every data key under a new master key
+rewrites this table and never the data. Crypto-shredding deletes the wrapped key (the row stays as
+a tombstone so decryption says "shredded" instead of "unknown").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from phiward.errors import ConfigError, KeyProviderError
+
+TABLE_NAME = "phiward_data_keys"
+
+metadata = sa.MetaData()
+data_keys = sa.Table(
+    TABLE_NAME,
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("tenant", sa.String(128), nullable=False),
+    sa.Column("subject", sa.String(256), nullable=True),
+    sa.Column("provider", sa.String(16), nullable=False),
+    sa.Column("master_key_id", sa.String(2048), nullable=False),
+    sa.Column("master_version", sa.String(2048), nullable=False),
+    sa.Column("wrapped", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("rewrapped_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("shredded_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_phiward_data_keys_master", "master_key_id", "master_version"),
+    sa.Index("ix_phiward_data_keys_subject", "tenant", "subject"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    id: str
+    tenant: str
+    subject: str | None
+    provider: str
+    master_key_id: str
+    master_version: str
+    wrapped: bytes | None = field(repr=False)
+    shredded: bool
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _row(r: sa.Row[tuple[object, ...]]) -> KeyRow:
+    m = r._mapping
+    return KeyRow(
+        str(m["id"]),
+        str(m["tenant"]),
+        m["subject"],
+        str(m["provider"]),
+        str(m["master_key_id"]),
+        str(m["master_version"]),
+        bytes(m["wrapped"]) if m["wrapped"] is not None else None,
+        m["shredded_at"] is not None,
+    )
+
+
+class KeyTable:
+    """Wrapped data keys in SQLite (default: ``$PHIWARD_HOME/keys.db``) or PostgreSQL."""
+
+    def __init__(self, url_or_engine: str | Engine, *, create: bool = True) -> None:
+        if isinstance(url_or_engine, Engine):
+            self.engine = url_or_engine
+        else:
+            try:
+                self.engine = sa.create_engine(url_or_engine)
+            except (sa.exc.ArgumentError, ImportError) as exc:
+                raise ConfigError(f"key table URL is not usable: {type(exc).__name__}") from exc
+        if create:
+            metadata.create_all(self.engine)
+
+    def insert(self, row: KeyRow) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                data_keys.insert().values(
+                    id=row.id,
+                    tenant=row.tenant,
+                    subject=row.subject,
+                    provider=row.provider,
+                    master_key_id=row.master_key_id,
+                    master_version=row.master_version,
+                    wrapped=row.wrapped,
+                    created_at=_now(),
+                )
+            )
+
+    def get(self, key_id: str) -> KeyRow | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(data_keys).where(data_keys.c.id == key_id)).first()
+        return _row(r) if r is not None else None
+
+    def shred_subject(self, tenant: str, subject: str) -> list[str]:
+        """Erase the wrapped keys of one subject; returns the ids shredded."""
+        with self.engine.begin() as conn:
+            ids = [
+                str(i)
+                for i in conn.execute(
+                    sa.select(data_keys.c.id).where(
+                        data_keys.c.tenant == tenant,
+                        data_keys.c.subject == subject,
+                        data_keys.c.wrapped.is_not(None),
+                    )
+                ).scalars()
+            ]
+            if ids:
+                conn.execute(
+                    data_keys.update()
+                    .where(data_keys.c.id.in_(ids))
+                    .values(wrapped=None, shredded_at=_now())
+                )
+        return ids
+
+    def iter_stale(
+        self,
+        master_key_id: str,
+        current_version: str,
+        batch_size: int,
+        target_key_id: str | None = None,
+    ) -> Iterator[list[KeyRow]]:
+        """Batches of live keys of ``master_key_id`` not yet under ``target`` at its current
+        version. Re-queried each time, so a crashed run resumes where it stopped."""
+        target = target_key_id or master_key_id
+        while True:
+            cond = data_keys.c.master_key_id == master_key_id
+            if target == master_key_id:
+                cond = sa.and_(cond, data_keys.c.master_version != current_version)
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    sa.select(data_keys)
+                    .where(cond, data_keys.c.wrapped.is_not(None))
+                    .order_by(data_keys.c.id)
+                    .limit(batch_size)
+                ).all()
+            if not rows:
+                return
+            yield [_row(r) for r in rows]
+
+    def update_wrapped(self, updates: Sequence[tuple[KeyRow, bytes, str, str]]) -> int:
+        """Replace wrapped keys in one transaction; each update only applies if the row still has
+        the wrapped value we read (so concurrent shredding or re-wrapping is never undone)."""
+        done = 0
+        now = _now()
+        with self.engine.begin() as conn:
+            for row, wrapped, key_id, version in updates:
+                res = conn.execute(
+                    data_keys.update()
+                    .where(
+                        data_keys.c.id == row.id,
+                        data_keys.c.master_version == row.master_version,
+                        data_keys.c.master_key_id == row.master_key_id,
+                        data_keys.c.wrapped.is_not(None),
+                    )
+                    .values(
+                        wrapped=wrapped,
+                        master_key_id=key_id,
+                        master_version=version,
+                        rewrapped_at=now,
+                    )
+                )
+                done += res.rowcount
+        return done
+
+    def count_by_master(self) -> list[tuple[str, str, str, int]]:
+        """``(provider, master_key_id, master_version, live keys)`` for the stale-key report."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    data_keys.c.provider,
+                    data_keys.c.master_key_id,
+                    data_keys.c.master_version,
+                    sa.func.count(),
+                )
+                .where(data_keys.c.wrapped.is_not(None))
+                .group_by(
+                    data_keys.c.provider, data_keys.c.master_key_id, data_keys.c.master_version
+                )
+                .order_by(data_keys.c.master_key_id, data_keys.c.master_version)
+            ).all()
+        return [(str(p), str(k), str(v), int(n)) for p, k, v, n in rows]
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(data_keys)).scalar_one())
+
+
+def check_provider(row: KeyRow, provider_name: str) -> None:
+    if row.provider != provider_name:
+        raise KeyProviderError(
+            f"data key {row.id} was wrapped by provider {row.provider!r}, not {provider_name!r}"
+        )

@@ -1,0 +1,431 @@
+"""Person names from public-domain lists, with capitalisation and context rules.
+
+The lists are the US Census Bureau 1990 first-name and surname files (public domain), shipped
+gzipped in ``data/``; ``name_words`` marks names that are also ordinary lower-case English words
+(Webster's 2nd, public domain), which need stronger evidence. Rules, in short:
+
+- ``Dr. Brown``, ``Mrs. Okafor``: a title makes the next capitalised word(s) a name, listed or not;
+- ``John Smith``, ``JOHN SMITH``: a listed first name followed by a listed surname;
+- ``Smith, John``: surname, comma, first name;
+- a lone listed name counts only with a context word near it (``patient``, ``son``, ``name:``);
+- lower-case words are never names, so ``brown stool`` is not; a lone ``Brown`` starting a
+  sentence is not either (it is also an English word).
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+_TITLES = frozenset(
+    {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "nurse", "sister", "rev", "sr", "fr"}
+)
+_TITLE_RE = r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Doctor|Rev|DR|MR|MRS|MS)"
+# Capitalised words in clinical and business text that the Census lists contain but that are
+# rarely a name in that position.
+_STOP = frozenset(
+    w.casefold()
+    for w in [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "Patient",
+        "Patients",
+        "Hospital",
+        "Clinic",
+        "Medical",
+        "Center",
+        "Health",
+        "Care",
+        "Street",
+        "Avenue",
+        "Road",
+        "Drive",
+        "Lane",
+        "Court",
+        "Place",
+        "Boulevard",
+        "North",
+        "South",
+        "East",
+        "West",
+        "New",
+        "Saint",
+        "St",
+        "Mount",
+        "County",
+        "City",
+        "State",
+        "Department",
+        "Unit",
+        "Room",
+        "Floor",
+        "Ward",
+        "Plan",
+        "History",
+        "Assessment",
+        "Diagnosis",
+        "Impression",
+        "Exam",
+        "Physical",
+        "Chief",
+        "Complaint",
+        "Allergies",
+        "Medications",
+        "Note",
+        "Notes",
+        "Report",
+        "Summary",
+        "Discharge",
+        "Admission",
+        "Follow",
+        "Date",
+        "Time",
+        "Name",
+        "Age",
+        "Sex",
+        "Male",
+        "Female",
+        "Phone",
+        "Email",
+        "Address",
+        "Insurance",
+        "Member",
+        "Policy",
+        "Group",
+        "Account",
+        "Number",
+        "Lab",
+        "Labs",
+        "Blood",
+        "Pressure",
+        "Heart",
+        "Rate",
+        "Temp",
+        "Will",
+        "Can",
+        "Mark",
+        "Bill",
+        "Grant",
+        "Hope",
+        "Faith",
+        "Joy",
+        "Rose",
+        "Art",
+        "Chase",
+        "Rich",
+        "Case",
+        "Page",
+        "Post",
+        "General",
+        "Family",
+        "Social",
+        "Review",
+        "Systems",
+        "Normal",
+        "Negative",
+        "Positive",
+        "Alert",
+        "Oriented",
+        "Stable",
+        "Pain",
+        "Clear",
+        "Good",
+        "Fair",
+        "Poor",
+        "High",
+        "Low",
+        "Left",
+        "Right",
+        "Upper",
+        "Lower",
+        "Green",
+        "Black",
+        "White",
+        "Gray",
+        "Grey",
+        "Brown",
+        "Mercy",
+        "Memorial",
+        "Baptist",
+        "Methodist",
+        "Presbyterian",
+        "University",
+        "Regional",
+        "Community",
+        "Valley",
+        "Lake",
+        "Park",
+        "Hill",
+        "Hills",
+        "Union",
+        "Christian",
+        "Jewish",
+        "Catholic",
+        "The",
+        "And",
+        "Of",
+        "In",
+        "On",
+        "At",
+        "By",
+        "For",
+        "With",
+        "From",
+        "To",
+        "A",
+        "An",
+        "I",
+        "No",
+        "Yes",
+        "Not",
+        "Pt",
+        "Mg",
+        "Dose",
+        "Daily",
+        "Per",
+        "Tablet",
+    ]
+)
+_NOT_AFTER_TITLE = frozenset(
+    w.casefold()
+    for w in [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "The",
+        "And",
+        "Of",
+        "On",
+        "In",
+        "At",
+    ]
+)
+_CONTEXT = re.compile(
+    r"\b(?:patient|pt|name|named|mr|mrs|ms|dr|son|daughter|wife|husband|mother|father|"
+    r"brother|sister|spouse|guardian|parent|caregiver|emergency contact|next of kin|nok|"
+    r"contact|signed|attending|physician|provider|nurse|referred by|seen by|family|"
+    r"grandson|granddaughter|aunt|uncle|cousin|friend|partner|member|subscriber|insured)\b"
+)
+_TOKEN = re.compile(
+    r"\b(?:[A-Z]'[A-Z][a-z]+|[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:['-]?[A-ZÀ-ÖØ-Þ]?[a-zß-öø-ÿ]+)?"
+    r"|[A-ZÀ-ÖØ-Þ]{2,}(?:['-][A-ZÀ-ÖØ-Þ]+)?|[A-Z]\.?)(?=\W|$)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NameLists:
+    first: frozenset[str]
+    last: frozenset[str]
+    ambiguous: frozenset[str]
+
+
+def _load(name: str) -> list[str]:
+    data = resources.files("phiward.detect").joinpath("data", name).read_bytes()
+    return gzip.decompress(data).decode().split()
+
+
+@cache
+def name_lists() -> NameLists:
+    """The shipped name lists (loaded once per process, about 100k entries)."""
+    return NameLists(
+        first=frozenset(n.casefold() for n in _load("first_names.txt.gz")),
+        last=frozenset(n.casefold() for n in _load("surnames.txt.gz")),
+        ambiguous=frozenset(n.casefold() for n in _load("name_words.txt.gz")) | _STOP,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NameHit:
+    start: int
+    end: int
+    confidence: float
+    rule: str
+    context: tuple[str, ...] = ()
+
+
+def _is_initial(tok: str) -> bool:
+    return len(tok.rstrip(".")) == 1
+
+
+def find_names(text: str, lists: NameLists | None = None) -> list[NameHit]:
+    """Names in ``text`` by the rules in the module docstring."""
+    lists = lists or name_lists()
+    first, last, amb = lists.first, lists.last, lists.ambiguous
+    toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+    hits: list[NameHit] = []
+    i, n = 0, len(toks)
+    while i < n:
+        # Group a run of capitalised tokens separated by one space (or ". " after an initial or
+        # title, or ", " for "Last, First").
+        j = i
+        while j + 1 < n:
+            gap = text[toks[j][1] : toks[j + 1][0]]
+            if gap in (" ", ". ", ", ", "\t") and not (
+                gap == ", " and j > i
+            ):  # "Last, First" only for a run's first token
+                if gap == ". " and not (
+                    _is_initial(toks[j][2]) or toks[j][2].casefold() in _TITLES
+                ):
+                    break
+                j += 1
+            else:
+                break
+        run = toks[i : j + 1]
+        i = j + 1
+        hits.extend(_score_run(text, run, first, last, amb))
+    return hits
+
+
+def _score_run(
+    text: str,
+    run: list[tuple[int, int, str]],
+    first: frozenset[str],
+    last: frozenset[str],
+    amb: frozenset[str],
+) -> list[NameHit]:
+    out: list[NameHit] = []
+    k = 0
+    while k < len(run):
+        tok = run[k][2]
+        low = tok.rstrip(".").casefold()
+        if low in _TITLES and k + 1 < len(run):
+            # Title: take up to three following capitalised tokens (initials allowed).
+            end_k = k + 1
+            while end_k + 1 < len(run) and end_k - k < 3:
+                nxt = run[end_k + 1][2].casefold()
+                if nxt in _NOT_AFTER_TITLE or nxt in _TITLES:
+                    break
+                end_k += 1
+            if run[k + 1][2].casefold() not in _NOT_AFTER_TITLE:
+                out.append(NameHit(run[k + 1][0], run[end_k][1], 0.9, "title"))
+            k = end_k + 1
+            continue
+        k_start = k
+        while k < len(run):
+            raw = run[k][2]
+            t = raw.rstrip(".").casefold()
+            if t in _STOP and not (k > k_start and t in last):
+                break
+            if t in _TITLES or (raw.isupper() and len(raw) <= 3 and len(run) > 1 and k == k_start):
+                break
+            known = t in first or t in last
+            if not known and not (_is_initial(raw) and k > k_start) and len(t) < 2:
+                break
+            k += 1
+        core = run[k_start:k]
+        if not core:
+            k += 1
+            continue
+        while core and _is_initial(core[-1][2]):  # drop trailing initials
+            core = core[:-1]
+        if not core:
+            continue
+        out.extend(_score_core(text, core, first, last, amb))
+    return out
+
+
+def _score_core(
+    text: str,
+    core: list[tuple[int, int, str]],
+    first: frozenset[str],
+    last: frozenset[str],
+    amb: frozenset[str],
+) -> list[NameHit]:
+    words = [c[2].rstrip(".").casefold() for c in core]
+    s, e = core[0][0], core[-1][1]
+    ctx = _context(text, s)
+    near = _near_context(text, s)
+    if len(core) > 4:  # a Title Case heading, not a name
+        return []
+    if len(core) >= 2:
+        full = [w for w in words if len(w) > 1]
+        if "," in text[s:e]:
+            ok = words[0] in last and words[-1] in first
+            conf, rule = (0.85 if ok else 0.0), "last-comma-first"
+            if not ok and near:
+                conf = 0.75
+        else:
+            known = sum(1 for w in full if w in first or w in last)
+            rule = "first-last"
+            if words[0] in first and words[-1] in last:
+                conf = 0.85
+            elif known >= 2:
+                conf = 0.6
+            elif known:
+                conf = 0.45
+            else:
+                conf = 0.3
+                rule = "capitalised-run"
+            if near:
+                conf = max(conf, 0.8)
+        if all(w in amb for w in full) and not near:
+            conf = min(conf, 0.45)
+        if conf <= 0:
+            return []
+        if ctx:
+            conf = min(0.97, conf + 0.1)
+        return [NameHit(s, e, conf, rule, ctx)]
+    w = words[0]
+    if len(w) < 3 or (w in amb and not near):
+        return []
+    listed = w in first or w in last
+    if near:
+        return [NameHit(s, e, 0.75 if listed else 0.6, "single+context", ctx)]
+    if listed and ctx:
+        return [NameHit(s, e, 0.7, "single+context", ctx)]
+    if listed and s > 0 and text[max(0, s - 2) : s].strip() not in (".", ""):
+        return [NameHit(s, e, 0.4, "single")]
+    return []
+
+
+_NEAR = re.compile(
+    r"(?:\b(?:patient|pt|name|named|son|daughter|wife|husband|mother|father|brother|sister|"
+    r"spouse|guardian|caregiver|signed by|seen by|referred by|attending|contact|kin|"
+    r"grandson|granddaughter|aunt|uncle|friend|partner)\b|\bmd\b|\bdr\.?)\s*[:#,-]?\s*$"
+)
+
+
+def _near_context(text: str, start: int) -> bool:
+    """A context word right before the name (``Patient: ``, ``daughter ``, ``signed by ``)."""
+    return bool(_NEAR.search(text[max(0, start - 24) : start].casefold()))
+
+
+def _context(text: str, start: int) -> tuple[str, ...]:
+    window = text[max(0, start - 40) : start].casefold()
+    return tuple(dict.fromkeys(m.group() for m in _CONTEXT.finditer(window)))

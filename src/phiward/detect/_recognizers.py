@@ -1,0 +1,425 @@
+"""The pattern recognizers: one regular expression per identifier shape, plus what confirms it.
+
+Patterns avoid look-around so that the same text compiles under Python ``re``, google-re2 and
+hyperscan alike. A named group ``v`` marks the value inside a match that also carries its keyword
+(``MRN: 12345678``); without it the whole match is the value. ``score`` is the confidence without a
+context word in the window before the match, ``context_score`` with one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from phiward.core.entities import EntityType as E
+from phiward.detect import _validators as v
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_ORD = r"(?:st|nd|rd|th)?"
+_STATES = (
+    r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|"
+    r"NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|"
+    r"Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|"
+    r"Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|"
+    r"Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|"
+    r"New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|"
+    r"Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|"
+    r"West Virginia|Wisconsin|Wyoming)"
+)
+_STREET = (
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
+    r"Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Loop|Pike|Plaza|"
+    r"Crossing|Xing|Ridge|Run|Path|Alley|Row)"
+)
+_ID = r"(?P<v>[A-Z0-9][A-Z0-9-]{3,19})\b"
+_SEP = r"\s*[:#]?\s*"
+
+Validator = Callable[[str], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Recognizer:
+    name: str
+    entity: E
+    pattern: str
+    score: float
+    context_score: float
+    context: tuple[str, ...] = ()
+    validator: Validator | None = None
+    validator_name: str | None = None
+
+
+def _date_ok(value: str) -> bool:
+    parts = [p for p in value.replace(".", "/").replace("-", "/").split("/") if p]
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return False
+    a, b, c = parts
+    if len(a) == 4:
+        return v.plausible_date(int(a), int(b), int(c))
+    y = v.expand_year(c)
+    return v.plausible_date(y, int(a), int(b)) or v.plausible_date(y, int(b), int(a))
+
+
+def _phone_ok(value: str) -> bool:
+    d = v.digits(
+        value.split("x", maxsplit=1)[0].split("ext", maxsplit=1)[0].split("X", maxsplit=1)[0]
+    )
+    if len(d) == 11 and d[0] == "1":
+        d = d[1:]
+    return len(d) == 10 and v.nanp(d[:3], d[3:6]) and len(set(d)) > 2
+
+
+def _ssn_ok(value: str) -> bool:
+    return v.ssn(value)
+
+
+_DATE_CONTEXT = (
+    "dob",
+    "d.o.b",
+    "birth",
+    "born",
+    "birthday",
+    "admit",
+    "admitted",
+    "admission",
+    "discharge",
+    "discharged",
+    "death",
+    "died",
+    "deceased",
+    "expired",
+    "date of service",
+    "dos",
+    "visit",
+    "seen",
+    "surgery",
+    "procedure",
+    "encounter",
+    "appointment",
+    "dod",
+    "doa",
+    "date",
+)
+_PHONE_CONTEXT = (
+    "phone",
+    "tel",
+    "telephone",
+    "cell",
+    "mobile",
+    "call",
+    "contact",
+    "home",
+    "work",
+    "pager",
+    "ph",
+    "fax",
+    "reach",
+    "number",
+)
+
+RECOGNIZERS: tuple[Recognizer, ...] = (
+    Recognizer(
+        "email",
+        E.EMAIL,
+        r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b",
+        0.95,
+        0.98,
+    ),
+    Recognizer(
+        "url",
+        E.URL,
+        r"\b(?:https?|ftp)://[^\s<>\"'\)\]]+|\bwww\.[A-Za-z0-9-]+\.[^\s<>\"'\)\]]+",
+        0.85,
+        0.9,
+    ),
+    Recognizer(
+        "mrn_keyword",
+        E.MRN,
+        r"\b(?i:MRN|MR ?#|MR No\.?|Medical Record(?: Number| No\.?| #)?|Med Rec(?: No\.?| #)?|"
+        r"Chart(?: No\.?| Number| #))" + _SEP + r"(?P<v>[A-Z]{0,3}-?\d{4,12})\b",
+        0.95,
+        0.95,
+    ),
+    Recognizer(
+        "mbi",
+        E.HEALTH_PLAN_ID,
+        r"\b(?P<v>[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]"
+        r"\d-?[AC-HJKMNP-RT-Y]{2}\d{2})\b",
+        0.85,
+        0.97,
+        ("medicare", "mbi", "beneficiary", "cms"),
+        v.mbi,
+        "mbi-format",
+    ),
+    Recognizer(
+        "health_plan_keyword",
+        E.HEALTH_PLAN_ID,
+        r"\b(?i:member (?:id|#|number|no\.?)|subscriber (?:id|#|number|no\.?)|"
+        r"policy (?:id|#|number|no\.?)|insurance (?:id|#|number)|plan (?:id|#)|"
+        r"beneficiary (?:id|#|number)|group (?:#|number|no\.?)|medicaid (?:id|#|number)|"
+        r"medicare (?:id|#|number))" + _SEP + _ID,
+        0.9,
+        0.9,
+    ),
+    Recognizer(
+        "account_keyword",
+        E.ACCOUNT_NUMBER,
+        r"\b(?i:account (?:number|no\.?|#|id)|acct\.?(?: ?(?:no\.?|#|number))?|"
+        r"billing (?:id|#|number)|invoice (?:no\.?|#|number)|claim (?:id|#|number|no\.?)|"
+        r"iban)" + _SEP + r"(?P<v>[A-Z0-9][A-Z0-9-]{4,33})\b",
+        0.85,
+        0.85,
+    ),
+    Recognizer(
+        "npi_keyword",
+        E.NPI,
+        r"\b(?i:NPI)(?: (?i:number|no\.?|#))?" + _SEP + r"(?P<v>\d{10})\b",
+        0.95,
+        0.95,
+        (),
+        v.npi,
+        "npi-luhn",
+    ),
+    Recognizer(
+        "drivers_license_keyword",
+        E.LICENSE_NUMBER,
+        r"\b(?i:driver'?s? licen[cs]e(?: (?:number|no\.?|#))?|DL ?(?:#|no\.?|number)|DLN)"
+        + _SEP
+        + r"(?P<v>[A-Z0-9][A-Z0-9-]{3,16})\b",
+        0.9,
+        0.9,
+    ),
+    Recognizer(
+        "license_keyword",
+        E.LICENSE_NUMBER,
+        r"\b(?i:(?:state |medical |nursing |professional )?licen[cs]e (?:number|no\.?|#)|"
+        r"lic\.? ?#|certificate (?:number|no\.?|#))" + _SEP + r"(?P<v>[A-Z0-9][A-Z0-9-]{3,16})\b",
+        0.85,
+        0.85,
+    ),
+    Recognizer(
+        "plate_keyword",
+        E.VEHICLE_ID,
+        r"\b(?i:licen[cs]e plate(?: (?:number|no\.?|#))?|plate (?:number|no\.?|#)|"
+        r"tag (?:number|#))" + _SEP + r"(?P<v>[A-Z0-9][A-Z0-9 -]{1,7}[A-Z0-9])\b",
+        0.85,
+        0.85,
+    ),
+    Recognizer(
+        "device_keyword",
+        E.DEVICE_ID,
+        r"\b(?i:serial (?:number|no\.?|#)|S/N|UDI|device (?:id|identifier|serial)|"
+        r"implant (?:id|serial))" + _SEP + r"(?P<v>[A-Z0-9(][A-Z0-9()+/.-]{3,60}[A-Z0-9])",
+        0.85,
+        0.85,
+    ),
+    Recognizer(
+        "other_id_keyword",
+        E.OTHER_ID,
+        r"\b(?i:patient (?:id|#|number|no\.?)|encounter (?:id|#|number)|visit (?:id|#|number)|"
+        r"case (?:id|#|number|no\.?)|specimen (?:id|#)|accession (?:number|no\.?|#)|"
+        r"employee (?:id|#)|person (?:id|#))" + _SEP + _ID,
+        0.85,
+        0.85,
+    ),
+    Recognizer(
+        "dea",
+        E.DEA_NUMBER,
+        r"\b(?P<v>[ABCDEFGHJKLMPRSTUX][A-Z9]\d{7})\b",
+        0.6,
+        0.95,
+        ("dea",),
+        v.dea,
+        "dea-checksum",
+    ),
+    Recognizer(
+        "vin",
+        E.VEHICLE_ID,
+        r"\b(?P<v>[A-HJ-NPR-Z0-9]{17})\b",
+        0.85,
+        0.97,
+        ("vin", "vehicle", "car", "auto"),
+        v.vin,
+        "vin-check-digit",
+    ),
+    Recognizer(
+        "ssn",
+        E.SSN,
+        r"\b(?P<v>\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4})\b",
+        0.85,
+        0.98,
+        ("ssn", "social security", "soc sec", "ss#", "ss #", "social"),
+        _ssn_ok,
+        "ssa-rules",
+    ),
+    Recognizer(
+        "credit_card",
+        E.CREDIT_CARD,
+        r"\b(?P<v>(?:\d{4}[- ]?){3}\d{1,7}|\d{4}[- ]?\d{6}[- ]?\d{4,5})\b",
+        0.9,
+        0.97,
+        ("card", "visa", "mastercard", "amex", "credit", "cc", "payment", "discover"),
+        v.credit_card,
+        "luhn+iin",
+    ),
+    Recognizer(
+        "ssn_bare",
+        E.SSN,
+        r"\b(?P<v>\d{9})\b",
+        0.3,
+        0.9,
+        ("ssn", "social security", "soc sec", "ss#", "ss #"),
+        _ssn_ok,
+        "ssa-rules",
+    ),
+    Recognizer(
+        "phone_nanp",
+        E.PHONE,
+        r"(?P<v>(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\b\d{3}[ .-]?)\d{3}[ .-]?\d{4}\b"
+        r"(?: ?(?:x|ext\.?|extension) ?\d{1,6}\b)?)",
+        0.8,
+        0.95,
+        _PHONE_CONTEXT,
+        _phone_ok,
+        "nanp",
+    ),
+    Recognizer(
+        "phone_intl",
+        E.PHONE,
+        r"(?P<v>\+[2-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){2,4})\b",
+        0.75,
+        0.92,
+        _PHONE_CONTEXT,
+    ),
+    Recognizer(
+        "ipv4",
+        E.IP_ADDRESS,
+        r"\b(?P<v>(?:\d{1,3}\.){3}\d{1,3})\b",
+        0.85,
+        0.95,
+        ("ip", "host", "client", "remote", "src", "dst", "addr", "from"),
+        v.ip,
+        "ipaddress",
+    ),
+    Recognizer(
+        "ipv6",
+        E.IP_ADDRESS,
+        r"(?P<v>(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|"
+        r"(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,5})?|"
+        r"::(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})",
+        0.85,
+        0.95,
+        ("ip", "host", "client", "remote", "src", "dst", "addr"),
+        v.ip,
+        "ipaddress",
+    ),
+    Recognizer(
+        "date_iso",
+        E.DATE,
+        r"\b(?P<v>(?:18|19|20)\d{2}[-/]\d{1,2}[-/]\d{1,2})\b",
+        0.6,
+        0.95,
+        _DATE_CONTEXT,
+        _date_ok,
+        "calendar",
+    ),
+    Recognizer(
+        "date_numeric",
+        E.DATE,
+        r"\b(?P<v>\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2}))\b",
+        0.6,
+        0.95,
+        _DATE_CONTEXT,
+        _date_ok,
+        "calendar",
+    ),
+    Recognizer(
+        "date_month_name",
+        E.DATE,
+        r"\b(?P<v>" + _MONTH + r"\.? \d{1,2}" + _ORD + r",? \d{4}|\d{1,2}" + _ORD + r" (?:of )?"
+        r"" + _MONTH + r"\.?,? \d{4})\b",
+        0.7,
+        0.95,
+        _DATE_CONTEXT,
+    ),
+    Recognizer(
+        "date_month_day",
+        E.DATE,
+        r"\b(?P<v>" + _MONTH + r"\.? \d{1,2}" + _ORD + r")\b",
+        0.45,
+        0.85,
+        _DATE_CONTEXT,
+    ),
+    Recognizer(
+        "age_over_89",
+        E.AGE_OVER_89,
+        r"\b(?P<v>9\d|1[0-2]\d)[- ]?(?i:years?|yrs?|y/o|yo|y\.o\.)(?:[- ]old)?\b",
+        0.9,
+        0.95,
+    ),
+    Recognizer(
+        "age_keyword",
+        E.AGE_OVER_89,
+        r"\b(?i:aged?|age:)\s*(?P<v>9\d|1[0-2]\d)\b",
+        0.85,
+        0.9,
+    ),
+    Recognizer(
+        "street_address",
+        E.STREET_ADDRESS,
+        r"\b(?P<v>\d{1,6}[A-Z]? (?:[NSEW]\.? |(?:North|South|East|West) )?"
+        r"(?:[A-Z][A-Za-z]+\.? ){1,4}" + _STREET + r"\b\.?"
+        r"(?:,? (?:Apt|Apartment|Suite|Ste|Unit|#)\.? ?#?[A-Za-z0-9-]+)?)",
+        0.85,
+        0.9,
+    ),
+    Recognizer(
+        "po_box",
+        E.STREET_ADDRESS,
+        r"\b(?P<v>(?i:P\.? ?O\.? Box) \d{1,6})\b",
+        0.85,
+        0.9,
+    ),
+    Recognizer(
+        "city_state",
+        E.CITY,
+        r"\b(?P<v>[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2}), "
+        + _STATES
+        + r"\b(?: (?P<zip>\d{5}(?:-\d{4})?)\b)?",
+        0.75,
+        0.85,
+    ),
+    Recognizer(
+        "city_keyword",
+        E.CITY,
+        r"\b(?i:lives in|living in|resides in|resident of|born in|city of|hometown|moved to|"
+        r"city:) ?(?P<v>[A-Z][a-z]+(?: [A-Z][a-z]+)?)\b",
+        0.7,
+        0.7,
+    ),
+    Recognizer(
+        "county",
+        E.COUNTY,
+        r"\b(?P<v>[A-Z][a-z]+(?: [A-Z][a-z]+)? (?:County|Parish|Borough))\b",
+        0.8,
+        0.8,
+    ),
+    Recognizer(
+        "zip_keyword",
+        E.ZIP_CODE,
+        r"\b(?i:zip(?: ?code)?|postal code)" + _SEP + r"(?P<v>\d{5}(?:-\d{4})?)\b",
+        0.9,
+        0.9,
+    ),
+    Recognizer(
+        "zip_plus4",
+        E.ZIP_CODE,
+        r"\b(?P<v>\d{5}-\d{4})\b",
+        0.6,
+        0.85,
+        ("zip", "postal", "address"),
+    ),
+)

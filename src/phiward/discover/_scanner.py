@@ -1,0 +1,328 @@
+"""Scan orchestration: files → readers → detection engine → per-file results.
+
+Every file ends in exactly one state: ``scanned`` (read; findings, possibly none), ``protected``
+(an encrypted container: PHI inside is protected at rest), ``skipped`` (binary, unsupported, too
+large, excluded by a reader's budget) or ``error`` (unreadable). A bad file never stops the scan.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from phiward.core.entities import EntityType
+from phiward.core.events import SecurityEvent, emit
+from phiward.core.finding import Evidence, Finding, Location
+from phiward.core.fingerprint import Fingerprinter
+from phiward.core.masking import mask
+from phiward.detect._engine import Analyzer
+from phiward.detect._structured import ColumnClass, ColumnStats, StructuredAnalyzer, classify
+from phiward.detect._structured import header_entity as _header_entity
+from phiward.discover._walk import iter_files
+from phiward.errors import InputError
+from phiward.formats import TextUnit, reader_for
+from phiward.formats._registry import SNIFF_BYTES
+
+Status = Literal["scanned", "protected", "skipped", "error"]
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What to look for and where. ``workers=None`` means one process per CPU core."""
+
+    min_confidence: float = 0.5
+    entities: frozenset[EntityType] | None = None
+    excludes: tuple[str, ...] = ()
+    workers: int | None = None
+    max_file_bytes: int | None = None
+    sample_rows: int = 200
+    min_column_share: float = 0.6
+    names: bool = True
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: Status
+    reason: str | None = None
+    reader: str | None = None
+    size: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ScanResult:
+    roots: list[str]
+    files: list[FileResult]
+    started: float
+    duration: float
+    options: ScanOptions
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for fr in self.files for f in fr.findings]
+
+    def count(self, status: Status) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def bytes_scanned(self) -> int:
+        return sum(f.size for f in self.files if f.status == "scanned")
+
+    def by_entity(self) -> Counter[EntityType]:
+        return Counter(f.entity for f in self.findings)
+
+    def files_with_phi(self) -> list[FileResult]:
+        return [f for f in self.files if f.findings]
+
+    def max_confidence(self) -> float:
+        return max((f.confidence for f in self.findings), default=0.0)
+
+
+class FileScanner:
+    """Scans one file at a time with a fixed analyzer (one per process)."""
+
+    def __init__(self, analyzer: Analyzer, options: ScanOptions) -> None:
+        self.analyzer = analyzer
+        self.options = options
+        self.structured = StructuredAnalyzer(
+            analyzer, sample=options.sample_rows, min_share=options.min_column_share
+        )
+
+    def scan_file(self, path: Path, display: str | None = None) -> FileResult:
+        name = display or str(path)
+        try:
+            size = path.stat().st_size
+            if self.options.max_file_bytes is not None and size > self.options.max_file_bytes:
+                return FileResult(
+                    name, "skipped", f"larger than {self.options.max_file_bytes} bytes", size=size
+                )
+            with path.open("rb") as fh:
+                head = fh.read(SNIFF_BYTES)
+                fh.seek(0)
+                reader = reader_for(head, path.name)
+                if reader is None:
+                    return FileResult(name, "skipped", "binary or unsupported format", size=size)
+                result = FileResult(name, "scanned", reader=reader.name, size=size)
+                self._consume(reader.read(fh, path.name), result)
+        except PermissionError:
+            return FileResult(name, "error", "permission denied")
+        except InputError as exc:
+            return FileResult(name, "error", str(exc))
+        except OSError as exc:
+            return FileResult(name, "error", f"cannot read ({exc.strerror or type(exc).__name__})")
+        except (UnicodeError, ValueError, RecursionError, MemoryError) as exc:
+            return FileResult(name, "error", f"cannot parse ({type(exc).__name__})")
+        if result.status == "scanned":
+            result.findings = [replace(f, encrypted_at_rest=False) for f in result.findings]
+        return result
+
+    def _consume(self, units: Iterable[TextUnit], result: FileResult) -> None:
+        pending: list[TextUnit] = []
+        stats: dict[str, ColumnStats] = {}
+        classes: dict[str, ColumnClass] | None = None
+        for unit in units:
+            if unit.status is not None:
+                self._status(unit, result)
+                continue
+            if unit.hint is not None:
+                self._hint(unit, result)
+                if unit.hint_only:
+                    continue
+            if unit.column_name is None:
+                result.findings.extend(
+                    self.analyzer.analyze(
+                        unit.text, path=result.path, first_line=unit.line or 1, field=unit.field
+                    )
+                )
+                continue
+            if classes is not None:
+                self._cell(unit, classes.get(unit.column_name), result)
+                continue
+            st = stats.get(unit.column_name)
+            if st is None:
+                st = stats[unit.column_name] = ColumnStats(
+                    unit.column_name, header=_header_entity(unit.column_name)
+                )
+            if st.sampled < self.options.sample_rows:
+                st.add(unit.text, (c.entity for c in self.analyzer.candidates(unit.text)))
+            pending.append(unit)
+            if len(pending) >= 50_000 or all(
+                s.sampled >= self.options.sample_rows for s in stats.values()
+            ):
+                classes = self._classify(stats)
+                for p in pending:
+                    self._cell(p, classes.get(p.column_name or ""), result)
+                pending = []
+        if pending:
+            classes = self._classify(stats)
+            for p in pending:
+                self._cell(p, classes.get(p.column_name or ""), result)
+
+    def _classify(self, stats: dict[str, ColumnStats]) -> dict[str, ColumnClass]:
+        out = {}
+        for col, st in stats.items():
+            cls = classify(st, self.options.min_column_share)
+            if cls is not None:
+                out[col] = cls
+        return out
+
+    def _cell(self, unit: TextUnit, cls: ColumnClass | None, result: FileResult) -> None:
+        result.findings.extend(
+            self.structured.analyze_cell(
+                unit.text,
+                unit.field or unit.column_name or "",
+                cls,
+                path=result.path,
+                line=unit.line,
+            )
+        )
+
+    def _status(self, unit: TextUnit, result: FileResult) -> None:
+        status = unit.status or ""
+        kind, _, reason = status.partition(":")
+        where = f"{unit.field}: " if unit.field else (f"line {unit.line}: " if unit.line else "")
+        if kind == "encrypted":
+            if not result.findings and not result.problems:
+                result.status = "protected"
+                result.reason = "encrypted at rest" + (f" ({unit.field})" if unit.field else "")
+            else:
+                result.problems.append(f"{where}encrypted part")
+        elif kind == "skipped":
+            result.problems.append(f"{where}skipped: {reason or 'unspecified'}")
+        else:
+            result.problems.append(f"{where}error: {reason or status}")
+
+    def _hint(self, unit: TextUnit, result: FileResult) -> None:
+        entity = unit.hint
+        assert entity is not None
+        text = unit.text.strip()
+        if not text or unit.hint_confidence < self.analyzer.min_confidence:
+            return
+        if self.analyzer.entities is not None and entity not in self.analyzer.entities:
+            return
+        lead = len(unit.text) - len(unit.text.lstrip())
+        result.findings.append(
+            Finding(
+                entity=entity,
+                location=Location(
+                    lead,
+                    lead + len(text),
+                    path=result.path,
+                    line=unit.line,
+                    field=unit.field,
+                    byte_offset=unit.byte_offset,
+                ),
+                confidence=round(unit.hint_confidence, 3),
+                evidence=Evidence(recognizer="structure", structure=unit.field),
+                masked=mask(text, entity),
+                fingerprint=self.analyzer.fingerprinter.fingerprint(entity, text),
+            )
+        )
+
+
+# --- process pool plumbing (one analyzer per worker process) -------------------------------
+
+_worker: FileScanner | None = None
+
+
+def _init_worker(key: bytes, options: ScanOptions) -> None:
+    global _worker  # noqa: PLW0603 - per-process state of a pool worker
+    _worker = FileScanner(_make_analyzer(Fingerprinter(key), options), options)
+
+
+def _run_worker(item: tuple[str, str]) -> FileResult:
+    assert _worker is not None
+    return _worker.scan_file(Path(item[0]), item[1])
+
+
+def _make_analyzer(fp: Fingerprinter, options: ScanOptions) -> Analyzer:
+    return Analyzer(
+        fingerprinter=fp,
+        entities=options.entities,
+        min_confidence=options.min_confidence,
+        names=options.names,
+    )
+
+
+Progress = Callable[[FileResult, int, int], None]
+
+
+def scan_paths(
+    paths: Sequence[Path],
+    options: ScanOptions | None = None,
+    *,
+    fingerprint_key: bytes,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Scan files and folders. ``progress(result, done, total)`` is called after each file.
+
+    ``fingerprint_key`` is the per-install secret (``Settings.fingerprinter``'s key) so that
+    fingerprints from every worker agree. Emits one ``scan.run`` security event at the end.
+    """
+    options = options or ScanOptions()
+    started = time.time()
+    t0 = time.perf_counter()
+    try:
+        items = [(str(p), d) for p, d in iter_files(paths, options.excludes)]
+    except FileNotFoundError as exc:
+        raise InputError(f"no such file or directory: {exc}") from None
+    workers = options.workers or os.cpu_count() or 1
+    workers = max(1, min(workers, len(items)))
+    results: list[FileResult] = []
+    total = len(items)
+    if workers == 1:
+        scanner = FileScanner(_make_analyzer(Fingerprinter(fingerprint_key), options), options)
+        for item in items:
+            fr = scanner.scan_file(Path(item[0]), item[1])
+            results.append(fr)
+            if progress:
+                progress(fr, len(results), total)
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        order = {item[1]: i for i, item in enumerate(items)}
+        with cf.ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(fingerprint_key, options),
+        ) as pool:
+            futures = [pool.submit(_run_worker, item) for item in items]
+            for fut in cf.as_completed(futures):
+                fr = fut.result()
+                results.append(fr)
+                if progress:
+                    progress(fr, len(results), total)
+        results.sort(key=lambda r: order.get(r.path, 0))
+    result = ScanResult(
+        roots=[str(p) for p in paths],
+        files=results,
+        started=started,
+        duration=time.perf_counter() - t0,
+        options=options,
+    )
+    emit(
+        SecurityEvent(
+            action="scan.run",
+            crud="E",
+            resource_type="scan",
+            details={
+                "files": len(results),
+                "files_with_phi": len(result.files_with_phi()),
+                "findings": len(result.findings),
+                "protected": result.count("protected"),
+                "skipped": result.count("skipped"),
+                "errors": result.count("error"),
+                "bytes": result.bytes_scanned,
+            },
+        )
+    )
+    return result

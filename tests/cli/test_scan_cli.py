@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from phiward.cli.main import app
+
+runner = CliRunner(env={"COLUMNS": "250", "NO_COLOR": "1"})
+
+
+def _files(tmp_path: Path) -> Path:
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "note.txt").write_text("Patient SSN 219-45-6789, email jane.okafor@example.com\n")
+    (d / "clean.txt").write_text("no identifiers here\n")
+    return d
+
+
+def test_scan_table_and_exit_codes(tmp_path: Path) -> None:
+    d = _files(tmp_path)
+    res = runner.invoke(app, ["scan", str(d), "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert "SSN" in res.output and "***-**-6789" in res.output
+    assert "219-45-6789" not in res.output
+    res = runner.invoke(app, ["scan", str(d), "-w", "1", "--fail-on", "0.9", "-q"])
+    assert res.exit_code == 1
+    res = runner.invoke(app, ["scan", str(d / "clean.txt"), "-w", "1", "--fail-on", "0.5"])
+    assert res.exit_code == 0
+
+
+def test_scan_json_output_file_atomic_private(tmp_path: Path) -> None:
+    d = _files(tmp_path)
+    out = tmp_path / "report.json"
+    res = runner.invoke(app, ["scan", str(d), "-w", "1", "-f", "json", "-o", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    assert doc["summary"]["files_with_phi"] == 1
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert not list(tmp_path.glob(".report.json.*"))  # no temp file left behind
+
+
+def test_scan_entities_filter_and_summary(tmp_path: Path) -> None:
+    d = _files(tmp_path)
+    res = runner.invoke(app, ["scan", str(d), "-w", "1", "-e", "email", "--summary"])
+    assert res.exit_code == 0, res.output
+    assert "EMAIL" in res.output and "SSN" not in res.output
+
+
+def test_bad_input_is_usage_error(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["scan", str(tmp_path / "missing")])
+    assert res.exit_code == 2 and "does not exist" in res.output
+    res = runner.invoke(app, ["scan", str(tmp_path), "-e", "NOPE"])
+    assert res.exit_code == 2 and "unknown entity type" in res.output
+    res = runner.invoke(app, ["scan", str(tmp_path), "-f", "xml"])
+    assert res.exit_code == 2 and "--format" in res.output
+    res = runner.invoke(app, ["scan", str(tmp_path), "--min-confidence", "2"])
+    assert res.exit_code == 2
+
+
+def test_output_folder_missing_is_error(tmp_path: Path) -> None:
+    d = _files(tmp_path)
+    res = runner.invoke(
+        app, ["scan", str(d), "-w", "1", "-f", "csv", "-o", str(tmp_path / "no" / "r.csv")]
+    )
+    assert res.exit_code == 4 and "does not exist" in res.output
+
+
+def test_demo_data_then_scan_html(tmp_path: Path) -> None:
+    d = tmp_path / "demo"
+    res = runner.invoke(app, ["demo-data", str(d), "--patients", "5"])
+    assert res.exit_code == 0, res.output
+    assert (d / "ground-truth.json").exists()
+    res = runner.invoke(app, ["demo-data", str(d)])
+    assert res.exit_code == 4 and "--force" in res.output
+    res = runner.invoke(app, ["demo-data", str(d), "--patients", "5", "--force"])
+    assert res.exit_code == 0
+    html = tmp_path / "r.html"
+    res = runner.invoke(app, ["scan", str(d), "-w", "1", "-f", "html", "-o", str(html), "-q"])
+    assert res.exit_code == 0, res.output
+    assert "phiward PHI scan report" in html.read_text()
+
+
+def test_help_documents_every_option() -> None:
+    res = runner.invoke(app, ["scan", "--help"])
+    for opt in ("--format", "--output", "--min-confidence", "--entities", "--exclude",
+                "--fail-on", "--workers", "--summary", "--quiet"):  # fmt: skip
+        assert opt in res.output

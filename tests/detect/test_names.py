@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import pytest
+
+from phiward.core.entities import EntityType as E
+from phiward.core.fingerprint import Fingerprinter
+from phiward.detect import Analyzer
+
+A = Analyzer(fingerprinter=Fingerprinter(b"n" * 32), min_confidence=0.5, entities=[E.NAME])
+
+
+def names(text: str) -> list[str]:
+    return [text[c.start : c.end] for c in A.candidates(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Seen by Dr. Brown this morning.", "Brown"),
+        ("Patient John Smith presented with fever.", "John Smith"),
+        ("JOHN SMITH, 64M, admitted overnight", "JOHN SMITH"),
+        ("Name: Smith, John", "Smith, John"),
+        ("Mrs. Okonkwo-Adeyemi called back", "Okonkwo-Adeyemi"),
+        ("Dr. Maria T. Lopez signed the note", "Maria T. Lopez"),
+        ("His daughter Linda can be reached by phone", "Linda"),
+        ("Discussed with wife Patricia Moore at bedside.", "Patricia Moore"),
+    ],
+)
+def test_names_found(text: str, name: str) -> None:
+    assert name in names(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "brown stool noted; no blood.",
+        "Brown stool noted; no blood.",
+        "Will follow up in May.",
+        "Grant funding covers the Mercy Hospital pilot.",
+        "White blood cell count is normal.",
+        "The patient is stable.",
+    ],
+)
+def test_not_names(text: str) -> None:
+    assert names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Follow up with Mr. MacAllister next week", "MacAllister"),
+        ("Seen by Dr. O'Brien today", "O'Brien"),
+        ("Befund von Dr. Müller erhalten", "Müller"),
+        ("Electronically signed by Mateo Kaur, MD", "Mateo Kaur"),
+    ],
+)
+def test_name_shapes(text: str, name: str) -> None:
+    assert name in names(text)
+
+
+def test_acronyms_do_not_start_names() -> None:
+    assert names("Prescriber DEA: AB1234563 NPI: 1234567893") == []
