@@ -17,7 +17,6 @@ from typing import Any, BinaryIO
 
 from phiward.errors import InputError
 from phiward.formats._base import TextUnit
-from phiward.formats._columns import COLUMN_CONFIDENCE, column_hint
 from phiward.formats._limits import (
     BudgetedReader,
     BudgetExceeded,
@@ -121,12 +120,9 @@ class DocxReader(BudgetedReader):
                         column = (
                             header[c_index - 1] if r_index > 1 and c_index <= len(header) else None
                         )
-                        hint = column_hint(column)
                         yield TextUnit(
                             text=text,
                             field=f"table {t_index} R{r_index}C{c_index}",
-                            hint=hint,
-                            hint_confidence=COLUMN_CONFIDENCE if hint else 0.0,
                             column_name=column or None,
                         )
         for s_index, section in enumerate(document.sections, start=1):
@@ -163,25 +159,20 @@ class XlsxReader(BudgetedReader):
             for sheet in book.worksheets:
                 title = sheet.title
                 header: list[str] = []
-                hints: list[Any] = []
                 for r_index, row in enumerate(sheet.iter_rows(values_only=True), start=1):
                     texts = [_cell_text(v) for v in row]
                     if r_index == 1:
                         header = [t.strip() for t in texts]
-                        hints = [column_hint(h) for h in header]
                     for c_index, text in enumerate(texts, start=1):
                         if not text.strip():
                             continue
                         column = (
                             header[c_index - 1] if r_index > 1 and c_index <= len(header) else None
                         )
-                        hint = hints[c_index - 1] if column else None
                         yield TextUnit(
                             text=text,
                             field=f"{title}!{column_letter(c_index)}{r_index}",
                             line=r_index,
-                            hint=hint,
-                            hint_confidence=COLUMN_CONFIDENCE if hint else 0.0,
                             column_name=column or None,
                         )
         finally:
