@@ -207,3 +207,16 @@ def test_repetitive_real_text_is_not_a_bomb() -> None:
     units = read(data, "batch.hl7.gz")
     assert statuses(units) == []
     assert len([u for u in units if u.field == "batch.hl7!PID-5.1"]) == 2000
+
+
+def test_huge_central_directory_is_refused_before_parsing() -> None:
+    # 12,000 empty entries: the end record is read, the directory is never parsed.
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        for index in range(12_000):
+            archive.writestr(f"e{index}", b"")
+    from phiward.formats._archive import declared_zip_entries
+
+    assert declared_zip_entries(io.BytesIO(out.getvalue())) == 12_000
+    units = read(out.getvalue())
+    assert [u.status for u in units] == ["skipped:zip bomb: more than 10000 entries"]

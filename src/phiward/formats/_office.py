@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from phiward.errors import InputError
+from phiward.formats._archive import declared_zip_entries
 from phiward.formats._base import TextUnit
 from phiward.formats._limits import (
     BudgetedReader,
@@ -36,6 +37,10 @@ ZIP_MAGIC = b"PK\x03\x04"
 def _check_zip(data: bytes, what: str) -> zipfile.ZipFile:
     """Open an OOXML package after checking its members against the bomb limits."""
     limits = get_limits()
+    declared = declared_zip_entries(io.BytesIO(data))
+    if declared is not None and declared > limits.max_entries:
+        refused("zip bomb", what)
+        raise BudgetExceeded(f"{what} zip bomb: more than {limits.max_entries} parts")
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
