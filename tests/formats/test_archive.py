@@ -106,6 +106,12 @@ def test_member_size_limit() -> None:
     assert statuses(units) == ["skipped:zip bomb: member declares 2 MiB (limit 1 MiB)"]
 
 
+@pytest.mark.parametrize(("compress", "name"), [(bz2.compress, "z.bz2"), (lzma.compress, "z.xz")])
+def test_bz2_and_xz_bombs(compress, name: str) -> None:  # type: ignore[no-untyped-def]
+    units = read(compress(bytes(20 * MiB)), name)
+    assert statuses(units) == ["skipped:zip bomb: compression ratio over 250"]
+
+
 def test_gzip_bomb_is_stopped_while_inflating() -> None:
     data = gzip.compress(bytes(30 * MiB))
     units = read(data, "zeros.gz")
@@ -201,3 +207,16 @@ def test_repetitive_real_text_is_not_a_bomb() -> None:
     units = read(data, "batch.hl7.gz")
     assert statuses(units) == []
     assert len([u for u in units if u.field == "batch.hl7!PID-5.1"]) == 2000
+
+
+def test_huge_central_directory_is_refused_before_parsing() -> None:
+    # 12,000 empty entries: the end record is read, the directory is never parsed.
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        for index in range(12_000):
+            archive.writestr(f"e{index}", b"")
+    from phiward.formats._archive import declared_zip_entries
+
+    assert declared_zip_entries(io.BytesIO(out.getvalue())) == 12_000
+    units = read(out.getvalue())
+    assert [u.status for u in units] == ["skipped:zip bomb: more than 10000 entries"]

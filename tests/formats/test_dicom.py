@@ -36,8 +36,9 @@ def test_synthetic_headers_and_burned_in_flag() -> None:
     assert fields["(0011,1001) Private"][0].text.startswith("Ref by")
     assert "(0011,0010) Private" not in fields  # private creator is not data
     flag = fields["(0028,0301) BurnedInAnnotation"][0]
-    assert flag.hint is E.PHOTO and flag.hint_confidence >= 0.9
-    assert flag.status and "pixels" in flag.status
+    assert flag.hint is E.PHOTO and flag.hint_confidence >= 0.9 and flag.status is None
+    pixels = fields["(7FE0,0010) PixelData"][0]
+    assert pixels.status and "burned-in" in pixels.status and pixels.text == ""
 
 
 def test_pixel_data_without_burned_in_flag_is_low_confidence() -> None:

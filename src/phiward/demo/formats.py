@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -27,8 +28,10 @@ from pathlib import Path
 
 from phiward.core.entities import EntityType as E
 from phiward.errors import InputError
+from phiward.formats._fhir import _photo_token
 
 SEED = 20240605
+DICOM_SOP_UID = "1.2.826.0.1.3680043.8.498.1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +60,8 @@ class Truth:
     entity: str
     value: str
     by: str = "structure"
-    """``structure``: the reader's hint reports it; ``text``: the text engine must find it."""
+    """``structure``: the reader's hint reports it; ``column``: a table cell the scanner's column
+    logic must classify; ``text``: the text engine must find it in free text."""
 
 
 GIVEN = ["Maren", "Tobias", "Ilse", "Desmond", "Paloma", "Ruben", "Ottilie", "Caspar"]
@@ -218,6 +222,9 @@ def _hl7(w: _Writer, ps: list[Person]) -> None:
 # -- FHIR -----------------------------------------------------------------------------------------
 
 
+PHOTO = {"contentType": "image/jpeg", "data": "/9j/4AAQSkZJRgABAQ=="}
+
+
 def fhir_patient(p: Person, pid: str) -> dict[str, object]:
     """A FHIR R4 Patient for ``p``."""
     return {
@@ -248,18 +255,19 @@ def fhir_patient(p: Person, pid: str) -> dict[str, object]:
         "gender": "female",
         "birthDate": p.birth.isoformat(),
         "address": [{"line": [p.street], "city": p.city, "state": "ME", "postalCode": p.zip_code}],
-        "photo": [{"contentType": "image/jpeg", "data": "/9j/4AAQSkZJRgABAQ=="}],
+        "photo": [PHOTO],
     }
 
 
 def _fhir(w: _Writer, ps: list[Person]) -> None:
     rel = "fhir/bundle.json"
     p = ps[0]
+    bundle_patient = fhir_patient(p, "p1")
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",
         "entry": [
-            {"fullUrl": "urn:uuid:p1", "resource": fhir_patient(p, "p1")},
+            {"fullUrl": "urn:uuid:p1", "resource": bundle_patient},
             {
                 "resource": {
                     "resourceType": "Observation",
@@ -293,7 +301,7 @@ def _fhir(w: _Writer, ps: list[Person]) -> None:
         (f"{base}.address[0].line[0]", E.STREET_ADDRESS, p.street),
         (f"{base}.address[0].city", E.CITY, p.city),
         (f"{base}.address[0].postalCode", E.ZIP_CODE, p.zip_code),
-        (f"{base}.photo[0]", E.PHOTO, ""),
+        (f"{base}.photo[0]", E.PHOTO, _photo_token(PHOTO)),
         ("Bundle.entry[1].Observation.subject.display", E.NAME, f"{p.given} {p.family}"),
         ("Bundle.entry[2].Coverage.subscriberId", E.HEALTH_PLAN_ID, p.member_id),
     ):
@@ -373,7 +381,7 @@ def dicom_bytes(p: Person, burned_in: bool = True) -> bytes:
 
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = UID("1.2.826.0.1.3680043.8.498.1")
+    meta.MediaStorageSOPInstanceUID = UID(DICOM_SOP_UID)
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = Dataset()
     ds.file_meta = meta
@@ -415,7 +423,7 @@ def _dicom(w: _Writer, ps: list[Person]) -> None:
         ("(0010,1000) OtherPatientIDs", E.MRN, p.ssn),
         ("(0008,0050) AccessionNumber", E.OTHER_ID, "ACC20240301"),
         ("(0008,0090) ReferringPhysicianName", E.NAME, "Sorensen^Agnes"),
-        ("(0028,0301) BurnedInAnnotation", E.PHOTO, ""),
+        ("(0028,0301) BurnedInAnnotation", E.PHOTO, DICOM_SOP_UID),
     ):
         w.plant(rel, field, entity, value)
 
@@ -521,7 +529,7 @@ def _office(w: _Writer, ps: list[Person]) -> None:
     rel = "office/discharge.docx"
     w.write(rel, out.getvalue())
     w.plant(rel, "paragraph 2", E.SSN, p.ssn, by="text")
-    w.plant(rel, "table 1 R2C2", E.MRN, p.mrn)
+    w.plant(rel, "table 1 R2C2", E.MRN, p.mrn, by="column")
 
     book = openpyxl.Workbook()
     sheet = book.active
@@ -536,8 +544,8 @@ def _office(w: _Writer, ps: list[Person]) -> None:
     rel = "office/patients.xlsx"
     w.write(rel, out.getvalue())
     for row, q in enumerate(ps, start=2):
-        w.plant(rel, f"Patients!B{row}", E.SSN, q.ssn)
-        w.plant(rel, f"Patients!A{row}", E.NAME, f"{q.given} {q.family}")
+        w.plant(rel, f"Patients!B{row}", E.SSN, q.ssn, by="column")
+        w.plant(rel, f"Patients!A{row}", E.NAME, f"{q.given} {q.family}", by="column")
 
 
 # -- Parquet --------------------------------------------------------------------------------------
@@ -568,10 +576,9 @@ def parquet_bytes(ps: list[Person], repeat: int = 1, row_group_size: int = 1024)
 def _parquet(w: _Writer, ps: list[Person]) -> None:
     rel = "parquet/patients.parquet"
     w.write(rel, parquet_bytes(ps))
-    for row, q in enumerate(ps, start=1):
-        w.plant(rel, "ssn", E.SSN, q.ssn)
-        w.plant(rel, "address.city", E.CITY, q.city)
-        del row
+    for q in ps:
+        w.plant(rel, "ssn", E.SSN, q.ssn, by="column")
+        w.plant(rel, "address.city", E.CITY, q.city, by="column")
 
 
 # -- images ---------------------------------------------------------------------------------------
@@ -605,10 +612,14 @@ def _images(w: _Writer, ps: list[Person]) -> None:
     p = ps[1]
     for kind in ("jpg", "png"):
         rel = f"images/wound.{kind}"
-        w.write(rel, image_bytes(kind, p))
+        data = image_bytes(kind, p)
+        w.write(rel, data)
         w.plant(rel, "EXIF Artist", E.NAME, f"{p.given} {p.family}")
         w.plant(rel, "EXIF GPSPosition", E.STREET_ADDRESS, "43.658333,-70.252778")
-        w.plant(rel, f"{'JPEG' if kind == 'jpg' else 'PNG'} image", E.PHOTO, "")
+        digest = hashlib.sha256(data).hexdigest()
+        w.plant(
+            rel, f"{'JPEG' if kind == 'jpg' else 'PNG'} image", E.PHOTO, f"image sha256:{digest}"
+        )
 
 
 # -- archives and encrypted files -----------------------------------------------------------------

@@ -202,6 +202,10 @@ class ArchiveReader(BudgetedReader):
                 )
                 return
             stream = io.BytesIO(data)
+        declared = declared_zip_entries(stream)
+        if declared is not None and state.entries + declared > limits.max_entries:
+            # Refuse before zipfile parses a central directory of millions of entries.
+            raise _Stop(f"zip bomb: more than {limits.max_entries} entries")
         try:
             archive = zipfile.ZipFile(stream)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError):
@@ -358,6 +362,31 @@ class ArchiveReader(BudgetedReader):
                 yield _prefixed(unit, path)
         except InputError as exc:
             yield error(str(exc), path)
+
+
+def declared_zip_entries(stream: BinaryIO) -> int | None:
+    """The entry count a zip's end-of-central-directory record declares (zip64 aware), read
+    without parsing the directory itself; None when there is no readable record."""
+    try:
+        start = stream.tell()
+        size = stream.seek(0, io.SEEK_END)
+        tail_len = min(size, 65_535 + 22)
+        stream.seek(size - tail_len)
+        tail = stream.read(tail_len)
+        pos = tail.rfind(b"PK\x05\x06")
+        total: int | None = None
+        if pos >= 0 and pos + 22 <= len(tail):
+            total = int.from_bytes(tail[pos + 10 : pos + 12], "little")
+            locator = tail.rfind(b"PK\x06\x07", 0, pos)
+            if total == 0xFFFF and locator >= 0 and locator + 16 <= len(tail):
+                stream.seek(int.from_bytes(tail[locator + 8 : locator + 16], "little"))
+                record = stream.read(56)
+                if record[:4] == b"PK\x06\x06" and len(record) >= 40:
+                    total = int.from_bytes(record[32:40], "little")
+        stream.seek(start)
+        return total
+    except (OSError, ValueError):
+        return None
 
 
 def _tar_members(archive: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:

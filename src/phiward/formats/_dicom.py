@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 from phiward.core.entities import EntityType as E
 from phiward.errors import InputError
 from phiward.formats._base import TextUnit
-from phiward.formats._limits import BudgetedReader
+from phiward.formats._limits import HINT_ONLY_FROM, BudgetedReader
 
 #: keyword -> (entity, confidence); from the DICOM PS3.15 Basic Application Confidentiality
 #: Profile's list of attributes to remove, narrowed to what identifies the patient or encounter.
@@ -136,13 +136,19 @@ class DicomReader(BudgetedReader):
             nxt = b""
         burned = str(ds.get("BurnedInAnnotation", "") or "").upper()
         if burned == "YES":
+            # The header says identifying text is burned into the pixels: that is a finding
+            # (Safe Harbor (Q)/(R) in the image), and the pixels were not read.
             yield TextUnit(
-                text="",
+                text=str(ds.get("SOPInstanceUID", "") or "YES"),
                 field="(0028,0301) BurnedInAnnotation",
                 hint=E.PHOTO,
                 hint_confidence=0.9,
                 hint_only=True,
-                status="skipped:may contain PHI in pixels (burned-in annotation)",
+            )
+            yield TextUnit(
+                text="",
+                field="(7FE0,0010) PixelData",
+                status="skipped:may contain PHI in pixels (burned-in annotation; not decoded)",
             )
         elif nxt in PIXEL_TAGS or "Rows" in ds:
             yield TextUnit(
@@ -189,7 +195,7 @@ class DicomReader(BudgetedReader):
                         field=label,
                         hint=spec[0],
                         hint_confidence=spec[1],
-                        hint_only=spec[0] in (E.NAME, E.DATE, E.MRN),
+                        hint_only=spec[1] >= HINT_ONLY_FROM,
                     )
             elif keyword in TEXT_ELEMENTS or (private and elem.VR in TEXT_VRS):
                 for value in values:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import html
 import io
 import json
@@ -21,7 +22,13 @@ from typing import Any, BinaryIO
 from phiward.core.entities import EntityType as E
 from phiward.errors import InputError
 from phiward.formats._base import TextUnit
-from phiward.formats._limits import BudgetedReader, error, get_limits, read_limited
+from phiward.formats._limits import (
+    HINT_ONLY_FROM,
+    BudgetedReader,
+    error,
+    get_limits,
+    read_limited,
+)
 
 #: Resources that describe the patient or the people around them (relatives, household).
 PERSON_RESOURCES = frozenset({"Patient", "RelatedPerson", "Person"})
@@ -246,7 +253,11 @@ class _Walker:
                 if hint is None:
                     out.append(TextUnit(node, path, line))
                 else:
-                    out.append(TextUnit(node, path, line, None, hint[0], hint[1]))
+                    out.append(
+                        TextUnit(
+                            node, path, line, None, hint[0], hint[1], hint[1] >= HINT_ONLY_FROM
+                        )
+                    )
             return
         if isinstance(node, list):
             for index, item in enumerate(node):
@@ -258,7 +269,7 @@ class _Walker:
         if last == "photo" and rtype in PERSON_RESOURCES:
             out.append(
                 TextUnit(
-                    text="",
+                    text=_photo_token(node),
                     field=path,
                     line=line,
                     hint=E.PHOTO,
@@ -307,6 +318,14 @@ def _attachment(node: dict[str, Any], field: str, line: int | None) -> Iterator[
     text = raw.decode("utf-8", errors="replace")
     if text.strip():
         yield TextUnit(text=text, field=f"{field}.data", line=line)
+
+
+def _photo_token(attachment: dict[str, Any]) -> str:
+    """A stand-in for a photo: the SHA-256 of its data (or URL), so the scanner can fingerprint
+    and link the same photo across files without carrying megabytes of base64 around."""
+    source = attachment.get("data") or attachment.get("url") or ""
+    digest = hashlib.sha256(str(source).encode()).hexdigest()
+    return f"photo sha256:{digest}"
 
 
 def bundle_units(doc: dict[str, Any], line: int | None = None) -> Iterator[TextUnit]:

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from phiward.core.entities import EntityType as E
 from phiward.formats._base import TextUnit
-from phiward.formats._limits import BudgetedReader, error
+from phiward.formats._limits import HINT_ONLY_FROM, BudgetedReader, error
 
 # Field kinds: how a field's components are typed.
 XPN = "XPN"  # person name: 1 family, 2 given, 3 middle (4 suffix, 5 prefix are not identifying)
@@ -311,7 +311,17 @@ class Hl7Reader(BudgetedReader):
                     comps = rep_value.split(d.component)
                     for suffix, text, ent in _typed_components(kind, entity, comps, rep_value, d):
                         if text:
-                            out.append(TextUnit(text, base + suffix, line, offset, ent, conf))
+                            out.append(
+                                TextUnit(
+                                    text,
+                                    base + suffix,
+                                    line,
+                                    offset,
+                                    ent,
+                                    conf,
+                                    conf >= HINT_ONLY_FROM,
+                                )
+                            )
         if text_fields is not None or z_segment:
             numbers = text_fields if text_fields is not None else range(1, count + shift)
             for number in sorted(numbers):

@@ -8,6 +8,7 @@ unit with low confidence ("possible face image", Safe Harbor (Q)): phiward judge
 
 from __future__ import annotations
 
+import hashlib
 import struct
 import zlib
 from collections.abc import Iterator
@@ -16,7 +17,14 @@ from typing import BinaryIO
 from phiward.core.entities import EntityType as E
 from phiward.errors import InputError
 from phiward.formats._base import TextUnit
-from phiward.formats._limits import BudgetedReader, MiB, error, get_limits, read_limited
+from phiward.formats._limits import (
+    HINT_ONLY_FROM,
+    BudgetedReader,
+    MiB,
+    error,
+    get_limits,
+    read_limited,
+)
 
 #: EXIF tag -> (name, entity or None for free text, confidence)
 EXIF_TAGS: dict[int, tuple[str, E | None, float]] = {
@@ -41,6 +49,8 @@ EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 9: 4, 10: 8}
 MAX_IFD_ENTRIES = 512
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+#: "possible face image": below the default report threshold (0.5) on purpose
+PHOTO_CONFIDENCE = 0.3
 MAX_PNG_TEXT = 1 * MiB
 
 
@@ -118,7 +128,13 @@ def exif_units(tiff: bytes, prefix: str) -> Iterator[TextUnit]:
             if entity is None:
                 yield TextUnit(text=text, field=field)
             else:
-                yield TextUnit(text=text, field=field, hint=entity, hint_confidence=conf)
+                yield TextUnit(
+                    text=text,
+                    field=field,
+                    hint=entity,
+                    hint_confidence=conf,
+                    hint_only=conf >= HINT_ONLY_FROM,
+                )
     lat = _rational_triplet(gps.get(2, b""), endian)
     lon = _rational_triplet(gps.get(4, b""), endian)
     if lat is not None and lon is not None:
@@ -131,6 +147,7 @@ def exif_units(tiff: bytes, prefix: str) -> Iterator[TextUnit]:
             field=f"{prefix}EXIF GPSPosition",
             hint=E.STREET_ADDRESS,
             hint_confidence=0.8,
+            hint_only=True,
         )
 
 
@@ -233,11 +250,12 @@ class ImageReader(BudgetedReader):
             yield from exif_units(data, "")
         else:
             raise InputError("image: unknown image format")
+        # The picture may be a full-face photograph (Safe Harbor (Q)); phiward judges by type
+        # only. The text is a digest so the scanner can fingerprint and link identical images.
         yield TextUnit(
-            text="",
+            text=f"image sha256:{hashlib.sha256(data).hexdigest()}",
             field=f"{kind} image",
             hint=E.PHOTO,
-            hint_confidence=0.3,
+            hint_confidence=PHOTO_CONFIDENCE,
             hint_only=True,
-            status="skipped:possible face image (pixels not analysed)",
         )

@@ -19,6 +19,10 @@ from phiward.formats._base import TextUnit
 
 MiB = 1024 * 1024
 
+#: A structural hint at or above this confidence is the whole story for its unit (``hint_only``):
+#: the text engine would only re-find the same identifier and report it twice.
+HINT_ONLY_FROM = 0.8
+
 
 @dataclass(frozen=True, slots=True)
 class FormatLimits:

@@ -16,14 +16,16 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from phiward.errors import InputError
+from phiward.formats._archive import declared_zip_entries
 from phiward.formats._base import TextUnit
-from phiward.formats._columns import COLUMN_CONFIDENCE, column_hint
 from phiward.formats._limits import (
     BudgetedReader,
+    BudgetExceeded,
     MiB,
     encrypted,
     get_limits,
     read_limited,
+    refused,
     skipped,
 )
 
@@ -35,22 +37,31 @@ ZIP_MAGIC = b"PK\x03\x04"
 def _check_zip(data: bytes, what: str) -> zipfile.ZipFile:
     """Open an OOXML package after checking its members against the bomb limits."""
     limits = get_limits()
+    declared = declared_zip_entries(io.BytesIO(data))
+    if declared is not None and declared > limits.max_entries:
+        refused("zip bomb", what)
+        raise BudgetExceeded(f"{what} zip bomb: more than {limits.max_entries} parts")
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise InputError(f"{what}: not a readable package") from None
     total = 0
     infos = package.infolist()
+    problem = None
     if len(infos) > limits.max_entries:
-        raise InputError(f"{what}: zip bomb: more than {limits.max_entries} parts")
+        problem = f"zip bomb: more than {limits.max_entries} parts"
     for info in infos:
         total += info.file_size
         if info.file_size > MiB and info.file_size / max(info.compress_size, 1) > limits.max_ratio:
-            raise InputError(f"{what}: zip bomb: compression ratio over {limits.max_ratio:g}")
+            problem = f"zip bomb: compression ratio over {limits.max_ratio:g}"
         if info.flag_bits & 1:
             raise InputError(f"{what}: encrypted part")
     if total > limits.max_member_bytes:
-        raise InputError(f"{what}: zip bomb: package inflates past the member limit")
+        problem = f"zip bomb: package inflates past {limits.max_member_bytes // MiB} MiB"
+    if problem is not None:
+        package.close()
+        refused("zip bomb", what)
+        raise BudgetExceeded(f"{what} {problem}")
     return package
 
 
@@ -114,12 +125,9 @@ class DocxReader(BudgetedReader):
                         column = (
                             header[c_index - 1] if r_index > 1 and c_index <= len(header) else None
                         )
-                        hint = column_hint(column)
                         yield TextUnit(
                             text=text,
                             field=f"table {t_index} R{r_index}C{c_index}",
-                            hint=hint,
-                            hint_confidence=COLUMN_CONFIDENCE if hint else 0.0,
                             column_name=column or None,
                         )
         for s_index, section in enumerate(document.sections, start=1):
@@ -156,25 +164,20 @@ class XlsxReader(BudgetedReader):
             for sheet in book.worksheets:
                 title = sheet.title
                 header: list[str] = []
-                hints: list[Any] = []
                 for r_index, row in enumerate(sheet.iter_rows(values_only=True), start=1):
                     texts = [_cell_text(v) for v in row]
                     if r_index == 1:
                         header = [t.strip() for t in texts]
-                        hints = [column_hint(h) for h in header]
                     for c_index, text in enumerate(texts, start=1):
                         if not text.strip():
                             continue
                         column = (
                             header[c_index - 1] if r_index > 1 and c_index <= len(header) else None
                         )
-                        hint = hints[c_index - 1] if column else None
                         yield TextUnit(
                             text=text,
                             field=f"{title}!{column_letter(c_index)}{r_index}",
                             line=r_index,
-                            hint=hint,
-                            hint_confidence=COLUMN_CONFIDENCE if hint else 0.0,
                             column_name=column or None,
                         )
         finally:

@@ -15,7 +15,6 @@ from typing import Any, BinaryIO
 
 from phiward.errors import InputError
 from phiward.formats._base import TextUnit
-from phiward.formats._columns import COLUMN_CONFIDENCE, column_hint
 from phiward.formats._limits import BudgetedReader, encrypted, skipped
 
 MAX_CELL = 1 << 20
@@ -96,8 +95,6 @@ def _column_units(
     kind = column.type
     if pa.types.is_boolean(kind) or pa.types.is_null(kind) or pa.types.is_binary(kind):
         return
-    hint = column_hint(name)
-    conf = COLUMN_CONFIDENCE if hint else 0.0
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         values = column.to_pylist()
     elif (
@@ -114,17 +111,10 @@ def _column_units(
         # Lists, maps, unions: walk the Python values.
         for index, value in enumerate(column.to_pylist()):
             for field, text in _flatten(value, name):
-                sub = column_hint(field)
-                yield TextUnit(
-                    text=text,
-                    field=field,
-                    line=row_base + index + 1,
-                    hint=sub,
-                    hint_confidence=COLUMN_CONFIDENCE if sub else 0.0,
-                    column_name=top,
-                )
+                yield TextUnit(text=text, field=field, line=row_base + index + 1, column_name=top)
         return
     for index, value in enumerate(values):
         if value is None or not value.strip():
             continue
-        yield TextUnit(value[:MAX_CELL], name, row_base + index + 1, None, hint, conf, False, top)
+        # Each flattened struct field is its own column for the scanner's column statistics.
+        yield TextUnit(value[:MAX_CELL], name, row_base + index + 1, column_name=name)

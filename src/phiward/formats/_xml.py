@@ -18,7 +18,14 @@ from typing import Any, BinaryIO
 
 from phiward.core.entities import EntityType as E
 from phiward.formats._base import TextUnit
-from phiward.formats._limits import BudgetedReader, error, get_limits, read_limited, refused
+from phiward.formats._limits import (
+    HINT_ONLY_FROM,
+    BudgetedReader,
+    error,
+    get_limits,
+    read_limited,
+    refused,
+)
 
 CDA_NS = "urn:hl7-org:v3"
 SSN_OID = "2.16.840.1.113883.4.1"
@@ -196,7 +203,11 @@ class CdaReader(BudgetedReader):
                 return None
             entity = E.SSN if (element.get("root") or "") == SSN_OID else E.MRN
             return TextUnit(
-                text=ext, field=f"{_path(element)}/@extension", hint=entity, hint_confidence=0.95
+                text=ext,
+                field=f"{_path(element)}/@extension",
+                hint=entity,
+                hint_confidence=0.95,
+                hint_only=True,
             )
         if name == "telecom" and in_scope:
             value = element.get("value")
@@ -204,27 +215,45 @@ class CdaReader(BudgetedReader):
                 return None
             entity, text = _telecom(value)
             return TextUnit(
-                text=text, field=f"{_path(element)}/@value", hint=entity, hint_confidence=0.95
+                text=text,
+                field=f"{_path(element)}/@value",
+                hint=entity,
+                hint_confidence=0.95,
+                hint_only=True,
             )
         if name in ADDRESS_PARTS and parent == "addr" and in_scope:
             text = _text(element)
             if not text:
                 return None
             return TextUnit(
-                text=text, field=_path(element), hint=ADDRESS_PARTS[name], hint_confidence=0.95
+                text=text,
+                field=_path(element),
+                hint=ADDRESS_PARTS[name],
+                hint_confidence=0.95,
+                hint_only=True,
             )
         if name in ("given", "family") and parent == "name":
             conf = PERSON_CONTAINERS.get(grandparent)
             text = _text(element) if conf is not None else ""
             if not text or conf is None:
                 return None
-            return TextUnit(text=text, field=_path(element), hint=E.NAME, hint_confidence=conf)
+            return TextUnit(
+                text=text,
+                field=_path(element),
+                hint=E.NAME,
+                hint_confidence=conf,
+                hint_only=conf >= HINT_ONLY_FROM,
+            )
         if name == "birthTime" and parent in ("patient", "subject"):
             value = element.get("value")
             if not value:
                 return None
             return TextUnit(
-                text=value, field=f"{_path(element)}/@value", hint=E.DATE, hint_confidence=0.97
+                text=value,
+                field=f"{_path(element)}/@value",
+                hint=E.DATE,
+                hint_confidence=0.97,
+                hint_only=True,
             )
         if name in ("originalText", "value") and element.text and element.text.strip():
             if name == "value" and not _is_string_value(element):
