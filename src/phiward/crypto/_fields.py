@@ -6,8 +6,9 @@ Binary form (``encrypt_bytes``)::
 
 Text form (``encrypt``): ``pw1.`` + standard padded base64 of everything after the version byte
 (``+``/``/`` are fine in SQL text and JSON; the standard alphabet is the fastest to code). The
-AAD binds ``phiward-field-v1``, the tenant, table, column, record id (opaque ids, never PHI) and the
-data-key id, so a token copied to another row, column or tenant fails to decrypt.
+AAD is ``phiward-field-v1`` | lp(tenant) | lp(table) | lp(column) | data-key id (16) | record id
+(lp = uint32 length prefix; opaque ids only, never PHI), so a token copied to another row, column
+or tenant fails to decrypt.
 """
 
 from __future__ import annotations

@@ -211,13 +211,15 @@ def encrypt_stream(
         seq_b = pack_i(seq)
         iv = _IV_PREFIX + seq_b
         if nxt:
+            head = seq_b + iv
             ct = aead.encrypt(iv, chunk, frame_aad + pack_iq(seq, len(chunk)))
-            out = seq_b + iv + ct
         else:
+            head = b"\xff\xff\xff\xff" + seq_b + iv + pack_i(len(chunk))
             ct = aead.encrypt(iv, chunk, final_aad + pack_iq(seq, len(chunk)))
-            out = b"\xff\xff\xff\xff" + seq_b + iv + pack_i(len(chunk)) + ct
-        dst.write(out)
-        hasher.update(out)
+        dst.write(head)
+        dst.write(ct)
+        hasher.update(head)
+        hasher.update(ct)
         total += len(chunk)
         if not nxt:
             break
