@@ -343,7 +343,7 @@ class FieldEncryptor:
     # ---- shredding ----------------------------------------------------------------------
     def shred_subject(self, subject: str) -> int:
         """Crypto-shred one subject: erase their wrapped data keys and drop cached copies."""
-        ids = self.key_table.shred_subject(self.tenant, subject)
+        ids = shred_subject(self.key_table, subject, tenant=self.tenant)
         wanted = {bytes.fromhex(i) for i in ids}
         for raw_id in wanted:
             live = self.cache.get(raw_id)
@@ -354,17 +354,25 @@ class FieldEncryptor:
                 if slot.live.raw_id in wanted:
                     slot.live.dead = True
         self.cache.evict(lambda k: k in wanted)
-        emit(
-            SecurityEvent(
-                "key.shred",
-                "D",
-                resource_type="subject-keys",
-                resource_id=subject,
-                subject_id=subject,
-                details={"data_keys": len(ids)},
-            )
-        )
         return len(ids)
+
+
+def shred_subject(key_table: KeyTable, subject: str, *, tenant: str = "default") -> list[str]:
+    """Crypto-shred ``subject`` in ``key_table`` without needing any master key: their wrapped
+    data keys are erased, so no key can recover their data. Returns the data-key ids shredded.
+    Processes holding a cached copy keep it until the cache's ``max_age``."""
+    ids = key_table.shred_subject(tenant, subject)
+    emit(
+        SecurityEvent(
+            "key.shred",
+            "D",
+            resource_type="subject-keys",
+            resource_id=subject,
+            subject_id=subject,
+            details={"data_keys": len(ids), "tenant": tenant},
+        )
+    )
+    return ids
 
 
 def token_key_id(token: str | bytes) -> str:
