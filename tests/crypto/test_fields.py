@@ -232,3 +232,19 @@ def test_shredding_stops_other_threads_encrypting_with_the_key(
     t2.join()
     assert token_key_id(got[0]) != token_key_id(got[1])
     assert f.decrypt_str(got[1], **WHERE) == "b"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=120))
+def test_text_token_parser_only_raises_phiward_errors(text: str) -> None:
+    import os
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ks = LocalKeyStore(Path(tmp) / "ks.json", master_key=os.urandom(32))
+        ks.create_key("app")
+        f = FieldEncryptor(ks, KeyTable(f"sqlite:///{tmp}/k.db"), "app")
+        for candidate in (text, "pw1." + text):
+            with pytest.raises((DecryptionError, KeyNotFoundError)):
+                f.decrypt(candidate, **WHERE)

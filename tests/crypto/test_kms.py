@@ -90,6 +90,11 @@ def test_files_with_kms_cache_and_wrong_key(moto_reset: str) -> None:
     blobs = [encrypt(b"x" * 10, KmsKeyring(kms, a), cache=cache) for _ in range(20)]
     assert kms.calls == 2
     assert decrypt(blobs[0], KmsKeyring(kms, a))[0] == b"x" * 10
+    kms.calls = 0
+    dec_cache: DataKeyCache[object] = DataKeyCache()
+    infos = [decrypt(blob, KmsKeyring(kms, a), cache=dec_cache)[1] for blob in blobs]
+    assert kms.calls == 2  # one Decrypt per distinct data key, not per file
+    assert sum(i.cached_data_key for i in infos) == 18
     with pytest.raises(DecryptionError) as exc:
         decrypt(blobs[0], KmsKeyring(kms, b))
     assert exc.value.reason == "wrong-key"
