@@ -160,7 +160,7 @@ class KeyTable:
                         data_keys.c.id == row.id,
                         data_keys.c.master_version == row.master_version,
                         data_keys.c.master_key_id == row.master_key_id,
-                        data_keys.c.wrapped.is_not(None),
+                        data_keys.c.wrapped == row.wrapped,
                     )
                     .values(
                         wrapped=wrapped,

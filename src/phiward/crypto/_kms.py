@@ -109,7 +109,10 @@ class KmsKeyProvider(KeyProvider):
                 "encrypt": "Encrypt",
                 "rotate_key_on_demand": "RotateKeyOnDemand",
             }.get(op, op)
-            if code in {"AccessDeniedException", "UnauthorizedOperation", "AccessDenied"}:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code in {"AccessDeniedException", "UnauthorizedOperation", "AccessDenied"} or (
+                status == 403 and code in {"", "403"}
+            ):
                 raise KeyProviderUnavailable(
                     f"AWS KMS denied kms:{api} on {key_id}: missing permission"
                 ) from None
