@@ -394,6 +394,13 @@ def find_names(text: str, lists: NameLists | None = None) -> list[NameHit]:
             if t not in first and t not in last and not _near_context(text, toks[i][0]):
                 i += 1
                 continue
+        else:  # several words: skip runs with no listed name, no title and no context word
+            words = [tok[2].rstrip(".").casefold() for tok in toks[i : j + 1]]
+            if not any(w in first or w in last or w in _TITLES for w in words) and not (
+                _near_context(text, toks[i][0])
+            ):
+                i = j + 1
+                continue
         run = toks[i : j + 1]
         i = j + 1
         hits.extend(_score_run(text, run, first, last, amb))
