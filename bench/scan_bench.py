@@ -309,6 +309,8 @@ def presidio_ner_engine() -> Engine | None:
 
 def throughput(engine: Engine, docs: list[Doc], budget_s: float = 8.0) -> float:
     """Characters per second over the corpus (documents analysed one by one)."""
+    for doc in docs[:3]:  # warm-up: one-off costs (hyperscan compile, lazy imports) excluded
+        engine(doc.text)
     total = 0
     t0 = time.perf_counter()
     for doc in docs:
@@ -324,11 +326,22 @@ def engine_pass(text: str) -> dict[str, float]:
     out: dict[str, float] = {}
     data = text.encode()
     for backend in ("re", "re2"):
-        eng = PatternEngine(backend=backend)
+        eng = PatternEngine(backend=backend, hyperscan=False)
         sample = text if backend == "re2" else text[:2_000_000]
         t0 = time.perf_counter()
         eng.scan(sample)
-        out[f"{backend} (full scan stage)"] = len(sample) / (time.perf_counter() - t0) / 1e6
+        out[f"{backend} (scan stage: pass + validation + context)"] = (
+            len(sample) / (time.perf_counter() - t0) / 1e6
+        )
+    eng = PatternEngine()
+    chunks = [text[i : i + 256 * 1024] for i in range(0, len(text), 256 * 1024)]
+    eng.scan(chunks[0])  # compile the hyperscan database outside the timing
+    t0 = time.perf_counter()
+    for chunk in chunks:
+        eng.scan(chunk)
+    out["hyperscan (scan stage, 256 KiB chunks as the scanner reads files)"] = (
+        len(text) / (time.perf_counter() - t0) / 1e6
+    )
     try:
         import hyperscan
     except ImportError:
@@ -350,7 +363,7 @@ def engine_pass(text: str) -> dict[str, float]:
 
     t0 = time.perf_counter()
     db.scan(data, match_event_handler=on_match)
-    out["hyperscan (raw matches only)"] = len(data) / (time.perf_counter() - t0) / 1e6
+    out["hyperscan (raw pass only, no validation)"] = len(data) / (time.perf_counter() - t0) / 1e6
     return out
 
 
@@ -376,6 +389,11 @@ def main() -> None:
         "presidio + spaCy NER": presidio_ner_engine(),
     }
     results: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    from phiward.detect._engine import _hyperscan_db
+
+    _hyperscan_db(PatternEngine().recognizers)
+    print(f"hyperscan database compile (once per process): {time.perf_counter() - t0:.2f} s")
     for docs, label in corpora:
         chars = sum(len(d.text) for d in docs)
         print(f"\n## corpus: {label} ({len(docs)} documents, {chars:,} chars)")
@@ -408,10 +426,20 @@ def main() -> None:
             ratio = speeds["phiward"] / speeds["presidio patterns-only"]
             print(f"\nphiward / presidio patterns-only throughput: {ratio:.1f}x")
             results[label]["ratio_vs_presidio_patterns"] = ratio
+    from phiward.discover import demo as demo_mod
+
+    narrative = " ".join(demo_mod._COURSE + demo_mod._EXAM) + "\n"
+    narrative_docs = [Doc(narrative * 4, [])] * 300
+    print("\n## clinical narrative without identifiers (throughput only, one core)")
+    for name, engine in engines.items():
+        if engine is not None:
+            speed = throughput(engine, narrative_docs)
+            results.setdefault("narrative_chars_per_s", {})[name] = speed
+            print(f"- {name}: {speed / 1e6:.2f} MB/s")
     text = "".join(d.text for d in corpora[0][0])
     text = text * max(1, 4_000_000 // len(text))
     passes = engine_pass(text)
-    print("\n## multi-pattern pass alone (demo notes, MB/s, one core)")
+    print("\n## pattern stage alone by regex engine (demo notes, one core)")
     for k, v in passes.items():
         print(f"- {k}: {v:.1f} MB/s")
     results["engine_pass_mb_s"] = passes

@@ -174,7 +174,7 @@ def test_hyperscan_path_agrees_with_re2_on_large_text() -> None:
     )
     text = chunk * (engine.HYPERSCAN_MIN_CHARS // len(chunk) + 5)
     assert len(text) >= engine.HYPERSCAN_MIN_CHARS
-    assert engine._hyperscan_db(PatternEngine().recognizers) is not None
+    assert engine._hyperscan_db(PatternEngine().recognizers) is not None  # compiled: used now
     fast = ANALYZER.candidates(text)
     slow_engine = PatternEngine(hyperscan=False)
     slow = [c for c in engine.resolve_overlaps(slow_engine.scan(text)) if c.confidence >= 0.5]

@@ -144,10 +144,14 @@ class PatternEngine:
 
     def scan(self, text: str) -> list[Candidate]:
         """Raw candidates (validated, context-scored, not yet overlap-resolved)."""
+        global _scanned_chars  # noqa: PLW0603 - a per-process tally deciding when to compile
         if self.hyperscan and self.backend == "re2" and len(text) >= HYPERSCAN_MIN_CHARS:
-            hs = _hyperscan_db(self.recognizers)
-            if hs is not None:
-                return self._scan_hyperscan(text, hs)
+            key = tuple(r.pattern for r in self.recognizers)
+            if _HS_CACHE.get(key) is not None or _scanned_chars >= HYPERSCAN_AFTER_CHARS:
+                hs = _hyperscan_db(self.recognizers)
+                if hs is not None:
+                    return self._scan_hyperscan(text, hs)
+            _scanned_chars += len(text)
         out: list[Candidate] = []
         search = self._compiled.search
         state = _ScanState(text)
@@ -282,9 +286,13 @@ class _ScanState:
         return self._lower
 
 
-# Below this size a text is scanned with re2: hyperscan's per-call setup is not worth it, and
-# small scans (a pre-commit hook) never pay its one-off compile (about a second).
-HYPERSCAN_MIN_CHARS = 32 * 1024
+# Hyperscan is faster per text from about 2 KiB, but compiling its database costs one to four
+# seconds per process: a process switches to it only after scanning HYPERSCAN_AFTER_CHARS with
+# re2, so small scans (a pre-commit hook, a folder of notes) never pay the compile and large
+# ones (logs, exports) amortise it.
+HYPERSCAN_MIN_CHARS = 2 * 1024
+HYPERSCAN_AFTER_CHARS = 16 * 1024 * 1024
+_scanned_chars = 0
 
 
 @dataclass(frozen=True)
