@@ -126,3 +126,19 @@ def test_office_package_bomb_is_skipped() -> None:
     assert [u.status for u in units] == [
         "skipped:budget: DOCX zip bomb: compression ratio over 250"
     ]
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_real_phiward_encrypted_file_is_reported_encrypted(signed: bool) -> None:
+    import os
+
+    from phiward.crypto._keyrings import RawAesKeyring
+    from phiward.crypto._message import Suite, encrypt
+
+    keyring = RawAesKeyring("phiward-test", "k1", os.urandom(32))
+    suite = (
+        Suite.AES256_HKDF_SHA512_COMMIT_ECDSA_P384 if signed else Suite.AES256_HKDF_SHA512_COMMIT
+    )
+    message = encrypt(f"SSN {PERSON.ssn}".encode(), keyring, suite=suite)
+    units = read_bytes(message, "labs.csv")
+    assert [(u.status, u.text) for u in units] == [("encrypted", "")]
