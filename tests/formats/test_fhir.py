@@ -147,3 +147,14 @@ def test_over_the_load_limit_is_a_budget_skip() -> None:
 
 def test_xhtml_text() -> None:
     assert xhtml_text('<div xmlns="x"><td>a</td><td>b&lt;c</td></div>') == "a b<c"
+
+
+def test_coverage_subscriber_id_r4_and_r5() -> None:
+    r4 = {"resourceType": "Coverage", "subscriberId": "W1234"}
+    r5 = {"resourceType": "Coverage", "subscriberId": [{"system": "urn:x", "value": "W5678"}]}
+    for doc, field, value in (
+        (r4, "Coverage.subscriberId", "W1234"),
+        (r5, "Coverage.subscriberId[0].value", "W5678"),
+    ):
+        units = by_field(read_bytes(json.dumps(doc).encode(), "c.json"))
+        assert (units[field][0].text, units[field][0].hint) == (value, E.HEALTH_PLAN_ID)

@@ -235,8 +235,8 @@ def _rule(resource: str, keys: tuple[str, ...]) -> object:
             return E.NAME, 0.6  # employer named in Patient.contact
     if leaf in {"birthDate", "deceasedDateTime"}:
         return E.DATE, 0.95
-    if resource == "Coverage" and leaf == "subscriberId":
-        return E.HEALTH_PLAN_ID, 0.95
+    if resource == "Coverage" and (leaf == "subscriberId" or "subscriberId" in keys):
+        return E.HEALTH_PLAN_ID, 0.95  # R4: a string; R5: an Identifier list
     if resource == "Device" and (leaf in DEVICE_IDS or up == "udiCarrier"):
         return E.DEVICE_ID, 0.9
     if leaf == "display" and up in PERSON_REFERENCES:
