@@ -6,6 +6,8 @@ import io
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from phiward.core.entities import EntityType as E
 from phiward.demo.formats import dicom_bytes, people
@@ -83,3 +85,27 @@ def test_age_over_89() -> None:
     ds.save_as(out)
     fields = by_field(list(READER.read(io.BytesIO(out.getvalue()), "x.dcm")))
     assert fields["(0010,1010) PatientAge"][0].hint is E.AGE_OVER_89
+
+
+@settings(max_examples=50, deadline=None, derandomize=True)
+@given(
+    name=st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ^ '-", min_size=1, max_size=40).filter(
+        lambda s: s.strip(" ^")
+    ),
+    pid=st.text(alphabet="ABCDEFGHIJ0123456789-", min_size=1, max_size=16),
+)
+def test_header_values_round_trip_through_pydicom(name: str, pid: str) -> None:
+    from pydicom import dcmread
+
+    ds = dcmread(io.BytesIO(dicom_bytes(people()[0])))
+    ds.PatientName = name
+    ds.PatientID = pid
+    out = io.BytesIO()
+    ds.save_as(out)
+    fields = by_field(list(READER.read(io.BytesIO(out.getvalue()), "x.dcm")))
+    expected_name = str(dcmread(io.BytesIO(out.getvalue())).PatientName)
+    if expected_name.strip():
+        assert [u.text for u in fields["(0010,0010) PatientName"]] == [expected_name]
+    assert [u.text for u in fields["(0010,0020) PatientID"]] == [
+        str(dcmread(io.BytesIO(out.getvalue())).PatientID)
+    ]
