@@ -109,3 +109,15 @@ def test_header_values_round_trip_through_pydicom(name: str, pid: str) -> None:
     assert [u.text for u in fields["(0010,0020) PatientID"]] == [
         str(dcmread(io.BytesIO(out.getvalue())).PatientID)
     ]
+
+
+def test_file_without_preamble_is_read_when_named_dcm() -> None:
+    path = _pydicom_file("ExplVR_LitEndNoMeta.dcm")
+    data = path.read_bytes()
+    assert data[128:132] != b"DICM"
+    assert READER.sniff(data[:8192], "x.dcm") and not READER.sniff(data[:8192], "x.bin")
+    fields = by_field(list(READER.read(io.BytesIO(data), path.name)))
+    assert (fields["(0008,0020) StudyDate"][0].text, fields["(0008,0020) StudyDate"][0].hint) == (
+        "20150515",
+        E.DATE,
+    )

@@ -114,7 +114,10 @@ class DicomReader(BudgetedReader):
     name = "dicom"
 
     def sniff(self, head: bytes, filename: str) -> bool:
-        return len(head) >= 132 and head[128:132] == b"DICM"
+        if len(head) >= 132 and head[128:132] == b"DICM":
+            return True
+        # Some exports drop the 128-byte preamble: a .dcm name plus a group 0002/0008 tag.
+        return filename.lower().endswith(".dcm") and head[:2] in (b"\x02\x00", b"\x08\x00")
 
     def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
         import pydicom  # noqa: PLC0415 - optional [formats] extra, imported on use
@@ -123,7 +126,10 @@ class DicomReader(BudgetedReader):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # pydicom warns on every odd element
-                ds = pydicom.dcmread(stream, stop_before_pixels=True, force=False)
+                head = stream.read(132)
+                stream.seek(0)
+                preamble = len(head) == 132 and head[128:132] == b"DICM"
+                ds = pydicom.dcmread(stream, stop_before_pixels=True, force=not preamble)
                 # Headers are small: decode them all here, under the same warning filter.
                 header = list(self._dataset(ds, ""))
         except InvalidDicomError:
