@@ -43,10 +43,12 @@ def test_synthetic_headers_and_burned_in_flag() -> None:
     assert pixels.status and "burned-in" in pixels.status and pixels.text == ""
 
 
-def test_pixel_data_without_burned_in_flag_is_low_confidence() -> None:
+def test_pixel_data_without_burned_in_flag_is_only_reported_as_not_read() -> None:
     units = list(READER.read(io.BytesIO(dicom_bytes(people()[1], burned_in=False)), "x.dcm"))
-    photo = [u for u in units if u.hint is E.PHOTO]
-    assert [(u.field, u.hint_confidence) for u in photo] == [("(7FE0,0010) PixelData", 0.3)]
+    assert not [u for u in units if u.hint is E.PHOTO]
+    assert [(u.field, u.status) for u in units if u.status] == [
+        ("(7FE0,0010) PixelData", "skipped:may contain PHI in pixels (not decoded)")
+    ]
 
 
 def test_pydicom_ct_small() -> None:
@@ -55,7 +57,9 @@ def test_pydicom_ct_small() -> None:
     fields = by_field(units)
     assert fields["(0010,0010) PatientName"][0].text == "CompressedSamples^CT1"
     assert fields["(0010,0020) PatientID"][0].hint is E.MRN
-    assert any(u.hint is E.PHOTO for u in units)
+    assert fields["(7FE0,0010) PixelData"][0].status == (
+        "skipped:may contain PHI in pixels (not decoded)"
+    )
 
 
 def test_pydicom_truncated_file_is_not_a_crash() -> None:
@@ -121,3 +125,21 @@ def test_file_without_preamble_is_read_when_named_dcm() -> None:
         "20150515",
         E.DATE,
     )
+
+
+def test_encapsulated_pdf_is_read_by_the_pdf_reader() -> None:
+    from pydicom import dcmread
+
+    from phiward.demo.formats import pdf_bytes
+
+    person = people()[0]
+    ds = dcmread(io.BytesIO(dicom_bytes(person, burned_in=False)))
+    del ds.PixelData
+    del ds.Rows
+    ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
+    ds.EncapsulatedDocument = pdf_bytes([f"Scanned consent, SSN {person.ssn}"], False)
+    out = io.BytesIO()
+    ds.save_as(out)
+    fields = by_field(list(READER.read(io.BytesIO(out.getvalue()), "x.dcm")))
+    page = fields["(0042,0011) EncapsulatedDocument!page 1"][0]
+    assert person.ssn in page.text
