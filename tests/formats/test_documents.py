@@ -142,3 +142,19 @@ def test_real_phiward_encrypted_file_is_reported_encrypted(signed: bool) -> None
     message = encrypt(f"SSN {PERSON.ssn}".encode(), keyring, suite=suite)
     units = read_bytes(message, "labs.csv")
     assert [(u.status, u.text) for u in units] == [("encrypted", "")]
+
+
+def test_docx_comments_and_their_authors() -> None:
+    import docx
+
+    document = docx.Document()
+    paragraph = document.add_paragraph("Plan reviewed.")
+    document.add_comment(
+        paragraph.runs, text=f"Call {PERSON.given} at {PERSON.phone}", author="Dr Vale"
+    )
+    out = io.BytesIO()
+    document.save(out)
+    fields = by_field(read_bytes(out.getvalue(), "c.docx"))
+    comment = [u for f, us in fields.items() if f.startswith("comment ") for u in us]
+    assert [u.text for u in comment] == [f"Call {PERSON.given} at {PERSON.phone}", "Dr Vale"]
+    assert comment[1].field.endswith(" author")

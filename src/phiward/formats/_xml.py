@@ -136,6 +136,16 @@ def _text(element: Any) -> str:
     return text[:MAX_TEXT]
 
 
+def parse_xml(data: bytes) -> Any:
+    """Parse trusted-shape XML bytes with the hardened parser; None when not well-formed."""
+    from lxml import etree  # noqa: PLC0415 - optional [formats] extra, imported on use
+
+    try:
+        return etree.fromstring(data, parser=_parser())
+    except etree.XMLSyntaxError:
+        return None
+
+
 def _load(stream: BinaryIO, what: str) -> tuple[Any, TextUnit | None]:
     from lxml import etree  # noqa: PLC0415 - optional [formats] extra, imported on use
 
