@@ -158,3 +158,15 @@ def test_docx_comments_and_their_authors() -> None:
     comment = [u for f, us in fields.items() if f.startswith("comment ") for u in us]
     assert [u.text for u in comment] == [f"Call {PERSON.given} at {PERSON.phone}", "Dr Vale"]
     assert comment[1].field.endswith(" author")
+
+
+def test_pdf_annotations_are_read() -> None:
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.annotations import Text
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes(["Lab report"], False))))
+    writer.add_annotation(0, Text(rect=(50, 550, 200, 650), text=f"MRN {PERSON.mrn} call back"))
+    out = io.BytesIO()
+    writer.write(out)
+    fields = by_field(read_bytes(out.getvalue(), "a.pdf"))
+    assert fields["page 1 annotation 1"][0].text == f"MRN {PERSON.mrn} call back"
