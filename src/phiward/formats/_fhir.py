@@ -169,7 +169,7 @@ DATE_KEYS = frozenset(
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2}([T ][0-9:.+\-Z]*)?)?)?$")
 
 _TAG_RE = re.compile(r"<[^>]{0,2000}>")
-_SPACE_RE = re.compile(r"[ \t\r\f\v]+")
+_SPACE_RE = re.compile(r"\s+")
 
 MAX_ATTACHMENT_TEXT = 4 * 1024 * 1024
 
