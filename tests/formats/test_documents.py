@@ -170,3 +170,19 @@ def test_pdf_annotations_are_read() -> None:
     writer.write(out)
     fields = by_field(read_bytes(out.getvalue(), "a.pdf"))
     assert fields["page 1 annotation 1"][0].text == f"MRN {PERSON.mrn} call back"
+
+
+def test_multi_page_tiff_descriptions() -> None:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("L", (4, 4)).save(
+        out,
+        format="TIFF",
+        save_all=True,
+        append_images=[Image.new("L", (4, 4)), Image.new("L", (4, 4))],
+        description=f"scan of {PERSON.family}",
+    )
+    units = list(ImageReader().read(io.BytesIO(out.getvalue()), "scan.tif"))
+    descriptions = [u.text for u in units if u.field == "EXIF ImageDescription"]
+    assert descriptions == [f"scan of {PERSON.family}"] * 3  # one per page
