@@ -126,3 +126,63 @@ def test_office_package_bomb_is_skipped() -> None:
     assert [u.status for u in units] == [
         "skipped:budget: DOCX zip bomb: compression ratio over 250"
     ]
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_real_phiward_encrypted_file_is_reported_encrypted(signed: bool) -> None:
+    import os
+
+    from phiward.crypto._keyrings import RawAesKeyring
+    from phiward.crypto._message import Suite, encrypt
+
+    keyring = RawAesKeyring("phiward-test", "k1", os.urandom(32))
+    suite = (
+        Suite.AES256_HKDF_SHA512_COMMIT_ECDSA_P384 if signed else Suite.AES256_HKDF_SHA512_COMMIT
+    )
+    message = encrypt(f"SSN {PERSON.ssn}".encode(), keyring, suite=suite)
+    units = read_bytes(message, "labs.csv")
+    assert [(u.status, u.text) for u in units] == [("encrypted", "")]
+
+
+def test_docx_comments_and_their_authors() -> None:
+    import docx
+
+    document = docx.Document()
+    paragraph = document.add_paragraph("Plan reviewed.")
+    document.add_comment(
+        paragraph.runs, text=f"Call {PERSON.given} at {PERSON.phone}", author="Dr Vale"
+    )
+    out = io.BytesIO()
+    document.save(out)
+    fields = by_field(read_bytes(out.getvalue(), "c.docx"))
+    comment = [u for f, us in fields.items() if f.startswith("comment ") for u in us]
+    assert [u.text for u in comment] == [f"Call {PERSON.given} at {PERSON.phone}", "Dr Vale"]
+    assert comment[1].field.endswith(" author")
+
+
+def test_pdf_annotations_are_read() -> None:
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.annotations import Text
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes(["Lab report"], False))))
+    writer.add_annotation(0, Text(rect=(50, 550, 200, 650), text=f"MRN {PERSON.mrn} call back"))
+    out = io.BytesIO()
+    writer.write(out)
+    fields = by_field(read_bytes(out.getvalue(), "a.pdf"))
+    assert fields["page 1 annotation 1"][0].text == f"MRN {PERSON.mrn} call back"
+
+
+def test_multi_page_tiff_descriptions() -> None:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("L", (4, 4)).save(
+        out,
+        format="TIFF",
+        save_all=True,
+        append_images=[Image.new("L", (4, 4)), Image.new("L", (4, 4))],
+        description=f"scan of {PERSON.family}",
+    )
+    units = list(ImageReader().read(io.BytesIO(out.getvalue()), "scan.tif"))
+    descriptions = [u.text for u in units if u.field == "EXIF ImageDescription"]
+    assert descriptions == [f"scan of {PERSON.family}"] * 3  # one per page

@@ -147,3 +147,47 @@ def test_over_the_load_limit_is_a_budget_skip() -> None:
 
 def test_xhtml_text() -> None:
     assert xhtml_text('<div xmlns="x"><td>a</td><td>b&lt;c</td></div>') == "a b<c"
+
+
+def test_coverage_subscriber_id_r4_and_r5() -> None:
+    r4 = {"resourceType": "Coverage", "subscriberId": "W1234"}
+    r5 = {"resourceType": "Coverage", "subscriberId": [{"system": "urn:x", "value": "W5678"}]}
+    for doc, field, value in (
+        (r4, "Coverage.subscriberId", "W1234"),
+        (r5, "Coverage.subscriberId[0].value", "W5678"),
+    ):
+        units = by_field(read_bytes(json.dumps(doc).encode(), "c.json"))
+        assert (units[field][0].text, units[field][0].hint) == (value, E.HEALTH_PLAN_ID)
+
+
+FHIR_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<Bundle xmlns="http://hl7.org/fhir">
+  <type value="collection"/>
+  <entry><resource><Patient>
+    <id value="x1"/>
+    <text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml">Peter
+      <b>Chalmers</b></div></text>
+    <identifier><system value="http://hl7.org/fhir/sid/us-ssn"/><value value="123-45-6789"/>
+    </identifier>
+    <name><family value="Chalmers"/><given value="Peter"/><given value="James"/></name>
+    <telecom><system value="email"/><value value="p@example.org"/></telecom>
+    <birthDate value="1974-12-25"/>
+    <address><line value="534 Erewhon St"/><city value="PleasantVille"/></address>
+  </Patient></resource></entry>
+</Bundle>"""
+
+
+def test_fhir_xml_uses_the_same_path_table() -> None:
+    units = read_bytes(FHIR_XML, "bundle.xml")
+    fields = by_field(units)
+    base = "Bundle.entry[0].Patient"
+    assert (
+        fields[f"{base}.identifier[0].value"][0].hint,
+        fields[f"{base}.identifier[0].value"][0].text,
+    ) == (E.SSN, "123-45-6789")
+    assert fields[f"{base}.name[0].given[1]"][0].text == "James"
+    assert fields[f"{base}.telecom[0].value"][0].hint is E.EMAIL
+    assert fields[f"{base}.birthDate"][0].hint is E.DATE
+    assert fields[f"{base}.address[0].city"][0].hint is E.CITY
+    assert fields[f"{base}.text.div"][0].text == "Peter Chalmers"
+    assert f"{base}.id" not in fields

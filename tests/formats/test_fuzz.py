@@ -73,6 +73,8 @@ def valid_samples() -> dict[str, bytes]:
         b"<patientRole><id extension='1'/><patient><name><given>A</given></name></patient>"
         b"</patientRole></recordTarget></ClinicalDocument>",
         "xml": b'<?xml version="1.0"?><a x="1"><b>text</b></a>',
+        "fhir-xml": b'<Patient xmlns="http://hl7.org/fhir"><name><family value="Doe"/>'
+        b'<given value="Jo"/></name><birthDate value="1970-01-01"/></Patient>',
         "dicom": dicom_bytes(person),
         "pdf": pdf_bytes(["hello 123-45-6789"]),
         "docx": docx_out.getvalue(),

@@ -63,6 +63,7 @@ def test_ground_truth_file_lists_every_format(samples: tuple[Path, list[Truth]])
         ("hl7/adt_mllp.hl7", "hl7v2"),
         ("fhir/bundle.json", "fhir-json"),
         ("fhir/Patient.ndjson", "fhir-ndjson"),
+        ("fhir/patient.xml", "fhir-xml"),
         ("cda/ccd.xml", "cda"),
         ("dicom/ct_chest.dcm", "dicom"),
         ("pdf/referral.pdf", "pdf"),

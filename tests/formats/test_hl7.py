@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from phiward.core.entities import EntityType as E
 from phiward.formats._hl7 import Hl7Reader, parse_header, unescape
 from tests.formats.conftest import by_field
@@ -115,3 +119,48 @@ def test_overlong_segment_is_an_error_unit(monkeypatch: object) -> None:
     finally:
         setattr(hl7, "MAX_SEGMENT", 16 * 1024 * 1024)  # noqa: B010
     assert any(u.status == "error:segment too long" for u in units)
+
+
+# -- python-hl7 (dev dependency) as an independent oracle ---------------------------------------
+
+
+VALUE = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij0123456789 .-'/", max_size=12).map(
+    str.strip
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    family=VALUE,
+    given_name=VALUE,
+    mrn=VALUE,
+    ssn=VALUE,
+    city=VALUE,
+    reps=st.integers(1, 3),
+    sep=st.sampled_from(["\r", "\n", "\r\n"]),
+)
+def test_field_values_agree_with_python_hl7(
+    family: str, given_name: str, mrn: str, ssn: str, city: str, reps: int, sep: str
+) -> None:
+    hl7 = pytest.importorskip("hl7")
+    ids = "~".join(f"{mrn}{i}^^^H^MR" for i in range(reps))
+    msg = sep.join(
+        [
+            "MSH|^~\\&|A|B|C|D|20240101||ADT^A01|1|P|2.5",
+            f"PID|1||{ids}||{family}^{given_name}||||||1 St^^{city}^ME^04101||||||||{ssn}",
+        ]
+    )
+    mine = {(u.field, u.text) for u in read(msg)}
+    theirs = hl7.parse(msg.replace("\r\n", "\r").replace("\n", "\r"))
+    expected = {
+        ("PID-5.1", str(theirs["PID.F5.R1.C1"])),
+        ("PID-5.2", str(theirs["PID.F5.R1.C2"])),
+        ("PID-11.3", str(theirs["PID.F11.R1.C3"])),
+        ("PID-19", str(theirs["PID.F19"])),
+    }
+    for rep in range(1, reps + 1):
+        field = "PID-3.1" if rep == 1 else f"PID-3[{rep}].1"
+        expected.add((field, str(theirs[f"PID.F3.R{rep}.C1"])))
+    assert {(f, t) for f, t in expected if t} == {
+        (f, t) for f, t in mine if f in {e[0] for e in expected}
+    }

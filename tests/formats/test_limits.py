@@ -63,3 +63,21 @@ def test_library_errors_become_input_error_or_error_unit() -> None:
     assert "123-45-6789" not in str(caught.value)
     units = list(_Exploding(2).read(io.BytesIO(b""), "x"))
     assert units[-1].status == "error:exploding: malformed (KeyError)"
+
+
+def test_limits_come_from_settings_when_none_are_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from phiward.formats._limits import get_limits
+
+    monkeypatch.setenv("PHIWARD_FORMATS__MAX_UNITS", "3")
+    monkeypatch.setenv("PHIWARD_FORMATS__MAX_RATIO", "50")
+    set_limits(None)
+    assert get_limits().max_units == 3 and get_limits().max_ratio == 50.0
+    data = ("\n".join([LINE] * 10)).encode()
+    units = list(FhirNdjsonReader().read(io.BytesIO(data), "p.ndjson"))
+    assert units[-1].status == "skipped:budget: more than 3 units"
+    monkeypatch.setenv("PHIWARD_FORMATS__MAX_BOGUS", "1")
+    set_limits(None)
+    with pytest.raises(ConfigError):
+        list(FhirNdjsonReader().read(io.BytesIO(data), "p.ndjson"))

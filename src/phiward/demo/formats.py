@@ -259,6 +259,21 @@ def fhir_patient(p: Person, pid: str) -> dict[str, object]:
     }
 
 
+def _fhir_xml(p: Person) -> str:
+    """The same Patient as FHIR XML (value attributes, XHTML narrative)."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Patient xmlns="http://hl7.org/fhir">
+  <id value="px1"/>
+  <text><status value="generated"/>
+    <div xmlns="http://www.w3.org/1999/xhtml">{p.given} {p.family}</div></text>
+  <identifier><system value="http://hl7.org/fhir/sid/us-ssn"/><value value="{p.ssn}"/></identifier>
+  <name><family value="{p.family}"/><given value="{p.given}"/></name>
+  <telecom><system value="phone"/><value value="{p.phone}"/></telecom>
+  <birthDate value="{p.birth.isoformat()}"/>
+</Patient>
+"""
+
+
 def _fhir(w: _Writer, ps: list[Person]) -> None:
     rel = "fhir/bundle.json"
     p = ps[0]
@@ -306,6 +321,11 @@ def _fhir(w: _Writer, ps: list[Person]) -> None:
         ("Bundle.entry[2].Coverage.subscriberId", E.HEALTH_PLAN_ID, p.member_id),
     ):
         w.plant(rel, field, entity, value)
+    rel = "fhir/patient.xml"
+    w.write(rel, _fhir_xml(ps[1]).encode())
+    w.plant(rel, "Patient.name[0].family", E.NAME, ps[1].family)
+    w.plant(rel, "Patient.identifier[0].value", E.SSN, ps[1].ssn)
+    w.plant(rel, "Patient.birthDate", E.DATE, ps[1].birth.isoformat())
     rel = "fhir/Patient.ndjson"
     lines = [json.dumps(fhir_patient(q, f"p{i}")) for i, q in enumerate(ps)]
     w.write(rel, ("\n".join(lines) + "\n").encode())

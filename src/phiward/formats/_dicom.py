@@ -7,15 +7,24 @@ PHOTO unit ("may contain PHI in pixels", Safe Harbor (Q)) for a human or an OCR 
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, BinaryIO
 
 from phiward.core.entities import EntityType as E
 from phiward.errors import InputError
 from phiward.formats._base import TextUnit
-from phiward.formats._limits import HINT_ONLY_FROM, BudgetedReader
+from phiward.formats._limits import (
+    HINT_ONLY_FROM,
+    BudgetedReader,
+    MiB,
+    error,
+    get_limits,
+    skipped,
+)
 
 #: keyword -> (entity, confidence); from the DICOM PS3.15 Basic Application Confidentiality
 #: Profile's list of attributes to remove, narrowed to what identifies the patient or encounter.
@@ -108,13 +117,50 @@ def _printable(raw: bytes) -> str:
     return text
 
 
+ENCAPSULATED = "(0042,0011) EncapsulatedDocument"
+ENCAPSULATED_NAMES = {"application/pdf": "document.pdf", "text/xml": "document.xml"}
+
+
+def _encapsulated(ds: Any, filename: str) -> Iterator[TextUnit]:
+    """Encapsulated PDF / CDA (scanned forms and reports stored in the PACS) are read by their
+    own readers, with paths under ``(0042,0011) EncapsulatedDocument!``."""
+    document = ds.get("EncapsulatedDocument")
+    if not isinstance(document, bytes | bytearray) or not document:
+        return
+    limit = get_limits().max_member_bytes
+    if len(document) > limit:
+        yield skipped(f"budget: encapsulated document over {limit // MiB} MiB", ENCAPSULATED)
+        return
+    from phiward.formats._registry import reader_for  # noqa: PLC0415 - import cycle
+
+    mime = str(ds.get("MIMETypeOfEncapsulatedDocument", "") or "").strip()
+    name = ENCAPSULATED_NAMES.get(mime, "document.bin")
+    data = bytes(document)
+    reader = reader_for(data[:8192], name)
+    if reader is None:
+        yield skipped(
+            f"encapsulated document of type {mime or 'unknown'} is not read", ENCAPSULATED
+        )
+        return
+    try:
+        for unit in reader.read(io.BytesIO(data), f"{filename}!{name}"):
+            yield replace(
+                unit, field=f"{ENCAPSULATED}!{unit.field}" if unit.field else ENCAPSULATED
+            )
+    except InputError as exc:
+        yield error(str(exc), ENCAPSULATED)
+
+
 class DicomReader(BudgetedReader):
     """DICOM Part 10 (``DICM`` at offset 128)."""
 
     name = "dicom"
 
     def sniff(self, head: bytes, filename: str) -> bool:
-        return len(head) >= 132 and head[128:132] == b"DICM"
+        if len(head) >= 132 and head[128:132] == b"DICM":
+            return True
+        # Some exports drop the 128-byte preamble: a .dcm name plus a group 0002/0008 tag.
+        return filename.lower().endswith(".dcm") and head[:2] in (b"\x02\x00", b"\x08\x00")
 
     def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
         import pydicom  # noqa: PLC0415 - optional [formats] extra, imported on use
@@ -123,7 +169,10 @@ class DicomReader(BudgetedReader):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # pydicom warns on every odd element
-                ds = pydicom.dcmread(stream, stop_before_pixels=True, force=False)
+                head = stream.read(132)
+                stream.seek(0)
+                preamble = len(head) == 132 and head[128:132] == b"DICM"
+                ds = pydicom.dcmread(stream, stop_before_pixels=True, force=not preamble)
                 # Headers are small: decode them all here, under the same warning filter.
                 header = list(self._dataset(ds, ""))
         except InvalidDicomError:
@@ -154,11 +203,9 @@ class DicomReader(BudgetedReader):
             yield TextUnit(
                 text="",
                 field="(7FE0,0010) PixelData",
-                hint=E.PHOTO,
-                hint_confidence=0.3,
-                hint_only=True,
                 status="skipped:may contain PHI in pixels (not decoded)",
             )
+        yield from _encapsulated(ds, filename)
 
     def _dataset(self, ds: Any, prefix: str) -> Iterator[TextUnit]:
         for elem in ds:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from phiward.errors import InputError
 from phiward.formats._base import TextUnit
 from phiward.formats._limits import BudgetedReader, encrypted
 
@@ -35,7 +36,6 @@ class EncryptedEnvelopeReader(BudgetedReader):
         return is_esdk_message(head)
 
     def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
-        suite = stream.read(4)
-        version = "v2" if suite[:1] == b"\x02" else "v1"
+        if not is_esdk_message(stream.read(4)):
+            raise InputError("encrypted envelope: not an AWS Encryption SDK message header")
         yield encrypted(None, "")
-        del version

@@ -169,7 +169,7 @@ DATE_KEYS = frozenset(
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2}([T ][0-9:.+\-Z]*)?)?)?$")
 
 _TAG_RE = re.compile(r"<[^>]{0,2000}>")
-_SPACE_RE = re.compile(r"[ \t\r\f\v]+")
+_SPACE_RE = re.compile(r"\s+")
 
 MAX_ATTACHMENT_TEXT = 4 * 1024 * 1024
 
@@ -197,31 +197,52 @@ def _hint(
     resource: str, keys: tuple[str, ...], parent: dict[str, Any], value: str
 ) -> tuple[E, float] | None:
     """The entity a leaf *is*, from the resource type and the key path (indices dropped)."""
+    rule = _RULES.get((resource, keys), _MISSING)
+    if rule is _MISSING:
+        rule = _rule(resource, keys)
+        if len(_RULES) < 100_000:
+            _RULES[(resource, keys)] = rule
+    if rule is None or isinstance(rule, tuple):
+        return rule
+    if rule == "identifier":
+        return _identifier_type(parent, resource)
+    if rule == "telecom":
+        system = parent.get("system")
+        return TELECOM_SYSTEMS.get(system if isinstance(system, str) else "", E.PHONE), 0.95
+    return (E.DATE, 0.7) if DATE_RE.match(value) else None  # rule == "date"
+
+
+_MISSING = object()
+#: (resource type, key path) -> fixed hint, None, or the name of a value-dependent rule
+_RULES: dict[tuple[str, tuple[str, ...]], object] = {}
+
+
+def _rule(resource: str, keys: tuple[str, ...]) -> object:
+    """What decides a leaf's hint: a fixed (entity, confidence), None, or "identifier" /
+    "telecom" / "date" when the parent element or the value itself must be looked at."""
     leaf = keys[-1]
     up = keys[-2] if len(keys) > 1 else ""
-    person = resource in PERSON_RESOURCES or (resource == "Patient" and "contact" in keys)
     if leaf == "value" and "identifier" in keys:
-        return _identifier_type(parent, resource)
-    if person:
+        return "identifier"
+    if resource in PERSON_RESOURCES:
         if "name" in keys and leaf in NAME_PARTS:
             return E.NAME, 0.95
         if "telecom" in keys and leaf == "value":
-            system = parent.get("system")
-            return TELECOM_SYSTEMS.get(system if isinstance(system, str) else "", E.PHONE), 0.95
+            return "telecom"
         if "address" in keys and leaf in ADDRESS_PARTS:
             return ADDRESS_PARTS[leaf], 0.95
         if "organization" in keys and leaf == "display":
             return E.NAME, 0.6  # employer named in Patient.contact
     if leaf in {"birthDate", "deceasedDateTime"}:
         return E.DATE, 0.95
-    if resource == "Coverage" and leaf == "subscriberId":
-        return E.HEALTH_PLAN_ID, 0.95
+    if resource == "Coverage" and (leaf == "subscriberId" or "subscriberId" in keys):
+        return E.HEALTH_PLAN_ID, 0.95  # R4: a string; R5: an Identifier list
     if resource == "Device" and (leaf in DEVICE_IDS or up == "udiCarrier"):
         return E.DEVICE_ID, 0.9
     if leaf == "display" and up in PERSON_REFERENCES:
         return E.NAME, 0.8
-    if leaf in DATE_KEYS and keys[0] != "meta" and DATE_RE.match(value):
-        return E.DATE, 0.7
+    if leaf in DATE_KEYS and keys[0] != "meta":
+        return "date"
     return None
 
 

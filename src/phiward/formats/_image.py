@@ -94,6 +94,12 @@ def exif_units(tiff: bytes, prefix: str) -> Iterator[TextUnit]:
             continue
         seen.add(offset)
         (count,) = struct.unpack(endian + "H", tiff[offset : offset + 2])
+        if ifd_name.startswith("IFD"):
+            # Main IFDs chain on (TIFF pages; in EXIF, IFD1 is the thumbnail): follow the chain.
+            end = offset + 2 + 12 * count
+            if end + 4 <= len(tiff):
+                (following,) = struct.unpack(endian + "I", tiff[end : end + 4])
+                queue.append((following, f"IFD{int(ifd_name[3:]) + 1}"))
         for index in range(min(count, MAX_IFD_ENTRIES)):
             entry = offset + 2 + 12 * index
             if entry + 12 > len(tiff):

@@ -67,18 +67,26 @@ class FormatLimits:
         return replace(cls(), **kwargs)
 
 
-_limits = FormatLimits()
+class _Installed:
+    """The process-wide limits (None until first use or :func:`set_limits`)."""
+
+    limits: FormatLimits | None = None
 
 
 def get_limits() -> FormatLimits:
-    """The limits readers apply now."""
-    return _limits
+    """The limits readers apply now: those installed by :func:`set_limits`, else the
+    ``[formats]`` settings section (read once per process, so pool workers get them too)."""
+    limits = _Installed.limits
+    if limits is None:
+        from phiward.core.settings import load_settings  # noqa: PLC0415 - once, on first use
+
+        limits = _Installed.limits = FormatLimits.from_mapping(load_settings().section("formats"))
+    return limits
 
 
-def set_limits(limits: FormatLimits) -> FormatLimits:
-    """Install new limits (the scanner does this from settings); returns the previous ones."""
-    global _limits
-    previous, _limits = _limits, limits
+def set_limits(limits: FormatLimits | None) -> FormatLimits | None:
+    """Install new limits (None: back to the settings); returns the previous ones."""
+    previous, _Installed.limits = _Installed.limits, limits
     return previous
 
 

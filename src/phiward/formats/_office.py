@@ -23,6 +23,7 @@ from phiward.formats._limits import (
     BudgetExceeded,
     MiB,
     encrypted,
+    error,
     get_limits,
     read_limited,
     refused,
@@ -87,7 +88,8 @@ def column_letter(index: int) -> str:
 
 
 class DocxReader(BudgetedReader):
-    """Word documents: ``paragraph 12``, ``table 1 R2C3``, ``header 1``, ``properties author``."""
+    """Word documents: ``paragraph 12``, ``table 1 R2C3``, ``header 1``, ``properties author``,
+    ``comment 3``, ``footnote 2``, ``text box 1``."""
 
     name = "docx"
 
@@ -130,6 +132,7 @@ class DocxReader(BudgetedReader):
                             field=f"table {t_index} R{r_index}C{c_index}",
                             column_name=column or None,
                         )
+        yield from _docx_extras(data)
         for s_index, section in enumerate(document.sections, start=1):
             for kind, part in (("header", section.header), ("footer", section.footer)):
                 if part.is_linked_to_previous:
@@ -137,6 +140,51 @@ class DocxReader(BudgetedReader):
                 text = "\n".join(p.text for p in part.paragraphs if p.text.strip())
                 if text:
                     yield TextUnit(text=text, field=f"{kind} {s_index}")
+
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+#: parts python-docx does not expose: (part, element holding one note, path label)
+DOCX_NOTES = (
+    ("word/comments.xml", "comment", "comment"),
+    ("word/footnotes.xml", "footnote", "footnote"),
+    ("word/endnotes.xml", "endnote", "endnote"),
+)
+
+
+def _w_text(element: Any) -> str:
+    """Text of a WordprocessingML element: runs joined, paragraphs on their own lines."""
+    lines = ["".join(t.text or "" for t in p.iter(f"{W}t")) for p in element.iter(f"{W}p")]
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _docx_extras(data: bytes) -> Iterator[TextUnit]:
+    """Comments (with their authors), footnotes, endnotes and text boxes, read from the package
+    parts with the same hardened XML parser as the XML readers."""
+    from phiward.formats._xml import ENTITY_DECL, parse_xml  # noqa: PLC0415 - import cycle
+
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        names = set(package.namelist())
+        parts = [(p, t, label) for p, t, label in DOCX_NOTES if p in names]
+        parts.append(("word/document.xml", "txbxContent", "text box"))
+        for part, tag, label in parts:
+            if part not in names:
+                continue
+            raw = package.read(part)
+            if ENTITY_DECL.search(raw):
+                yield error("XML entity declarations refused (XXE / entity expansion)", part)
+                continue
+            root = parse_xml(raw)
+            if root is None:
+                yield error("not well-formed XML", part)
+                continue
+            for index, element in enumerate(root.iter(f"{W}{tag}"), start=1):
+                ident = element.get(f"{W}id") or str(index)
+                text = _w_text(element)
+                if text:
+                    yield TextUnit(text=text, field=f"{label} {ident}")
+                author = element.get(f"{W}author")
+                if author and author.strip():
+                    yield TextUnit(text=author, field=f"{label} {ident} author")
 
 
 class XlsxReader(BudgetedReader):

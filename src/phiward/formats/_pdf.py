@@ -35,8 +35,26 @@ def _has_images(page: Any) -> bool:
     return False
 
 
+def _annotations(page: Any) -> list[str]:
+    """Text of a page's annotations (sticky notes, free text, form widgets' tooltips)."""
+    out: list[str] = []
+    try:
+        annots = page.get("/Annots")
+        annots = annots.get_object() if annots is not None else None
+        for ref in annots or []:
+            annot = ref.get_object()
+            for key in ("/Contents", "/T"):
+                value = annot.get(key)
+                if isinstance(value, str) and value.strip():
+                    out.append(str(value))
+    except Exception:  # a broken annotation array must not hide the page text
+        return out
+    return out
+
+
 class PdfReader(BudgetedReader):
-    """PDF text per page (``page 3``), metadata (``metadata /Author``), forms (``form:<name>``)."""
+    """PDF text per page (``page 3``), annotations (``page 3 annotation 1``), metadata
+    (``metadata /Author``), form fields (``form:<name>``)."""
 
     name = "pdf"
 
@@ -101,3 +119,5 @@ class PdfReader(BudgetedReader):
                 yield TextUnit(text=text, field=field)
             elif _has_images(page):
                 yield skipped("image-only page, not scanned for text", field)
+            for index, note in enumerate(_annotations(page), start=1):
+                yield TextUnit(text=note, field=f"{field} annotation {index}")

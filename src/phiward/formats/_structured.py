@@ -16,7 +16,7 @@ from phiward.formats._image import ImageReader
 from phiward.formats._office import DocxReader, OleReader, XlsxReader
 from phiward.formats._parquet import ParquetReader
 from phiward.formats._pdf import PdfReader
-from phiward.formats._xml import CdaReader, XmlReader
+from phiward.formats._xml import CdaReader, FhirXmlReader, XmlReader
 
 
 def structured_readers() -> list[Reader]:
@@ -35,5 +35,6 @@ def structured_readers() -> list[Reader]:
         FhirNdjsonReader(),
         FhirJsonReader(),
         CdaReader(),
+        FhirXmlReader(),
         XmlReader(),
     ]

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from phiward.core.entities import EntityType as E
+from phiward.errors import InputError
 from phiward.formats._base import TextUnit
 from phiward.formats._limits import (
     HINT_ONLY_FROM,
@@ -134,6 +135,16 @@ def _telecom(value: str) -> tuple[E, str]:
 def _text(element: Any) -> str:
     text = " ".join(t.strip() for t in element.itertext() if t and t.strip())
     return text[:MAX_TEXT]
+
+
+def parse_xml(data: bytes) -> Any:
+    """Parse trusted-shape XML bytes with the hardened parser; None when not well-formed."""
+    from lxml import etree  # noqa: PLC0415 - optional [formats] extra, imported on use
+
+    try:
+        return etree.fromstring(data, parser=_parser())
+    except etree.XMLSyntaxError:
+        return None
 
 
 def _load(stream: BinaryIO, what: str) -> tuple[Any, TextUnit | None]:
@@ -326,3 +337,105 @@ def _generic(element: Any, path: str, out: list[TextUnit]) -> None:
         _generic(child, child_path, out)
         if child.tail and child.tail.strip():
             out.append(TextUnit(text=child.tail.strip()[:MAX_TEXT], field=path))
+
+
+FHIR_NS = "http://hl7.org/fhir"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+#: FHIR elements that repeat (arrays in JSON), so XML paths keep ``[i]`` like JSON paths do
+FHIR_ARRAYS = frozenset(
+    {
+        "identifier",
+        "name",
+        "given",
+        "prefix",
+        "suffix",
+        "telecom",
+        "address",
+        "line",
+        "contact",
+        "entry",
+        "extension",
+        "modifierExtension",
+        "coding",
+        "note",
+        "photo",
+        "contained",
+        "communication",
+        "link",
+        "generalPractitioner",
+        "category",
+        "performer",
+        "component",
+        "content",
+        "relationship",
+        "reasonCode",
+        "qualification",
+        "udiCarrier",
+        "subscriberId",
+        "class",
+        "payor",
+        "participant",
+        "diagnosis",
+        "item",
+        "section",
+    }
+)
+
+
+def fhir_xml_to_json(root: Any) -> dict[str, Any]:
+    """The JSON shape of a FHIR XML resource (``value`` attributes become leaves, repeating
+    elements lists, ``resource`` wrappers ``resourceType``), so the FHIR path table applies."""
+    from lxml import etree  # noqa: PLC0415 - optional [formats] extra, imported on use
+
+    def convert(element: Any) -> Any:
+        children = [c for c in element if isinstance(c.tag, str)]
+        value = element.get("value")
+        if value is not None and not children:
+            return value
+        out: dict[str, Any] = {}
+        if value is not None:
+            out["value"] = value
+        for child in children:
+            name = _local(child.tag)
+            if child.tag == f"{{{XHTML_NS}}}div":
+                out["div"] = etree.tostring(child, encoding="unicode")
+                continue
+            if name in ("resource", "contained") and len(child):
+                typed = next((c for c in child if isinstance(c.tag, str)), None)
+                item: Any = (
+                    {"resourceType": _local(typed.tag), **convert(typed)}
+                    if typed is not None
+                    else {}
+                )
+            else:
+                item = convert(child)
+            if name in FHIR_ARRAYS:
+                out.setdefault(name, []).append(item)
+            else:
+                out[name] = item
+        return out
+
+    converted = convert(root)
+    body = converted if isinstance(converted, dict) else {}
+    return {"resourceType": _local(root.tag), **body}
+
+
+class FhirXmlReader(BudgetedReader):
+    """FHIR resources and Bundles in XML: converted to the JSON shape, then the same path table
+    as FHIR JSON (``Patient.name[0].family``)."""
+
+    name = "fhir-xml"
+
+    def sniff(self, head: bytes, filename: str) -> bool:
+        return _xml_head(head).startswith(b"<") and b'xmlns="http://hl7.org/fhir"' in head
+
+    def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
+        from phiward.formats._fhir import bundle_units  # noqa: PLC0415 - import cycle
+
+        root, problem = _load(stream, "FHIR XML")
+        if problem is not None:
+            yield problem
+            return
+        if root.tag.startswith("{") and not root.tag.startswith(f"{{{FHIR_NS}}}"):
+            raise InputError("FHIR XML: root element is not in the FHIR namespace")
+        yield from bundle_units(fhir_xml_to_json(root))
