@@ -207,7 +207,7 @@ class FieldEncryptor:
     # cache forgets them in a forked child, so no (key, nonce) pair can repeat.
     # AAD = label | lp(tenant) | lp(table) | lp(column) | data-key id (16) | record id: every
     # field is length-delimited or fixed, so no two bindings serialise alike.
-    def _seal(
+    def _seal(  # noqa: PLR0917 - positional on purpose: the hot path
         self,
         head: bytes,
         data: bytes,
