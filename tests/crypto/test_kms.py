@@ -51,7 +51,7 @@ def test_generate_decrypt_alias_arn_and_context(
     assert kms.canonical_id("alias/phiward-app") == info.key_id
     with pytest.raises(KeyNotFoundError):
         kms.generate_data_key("alias/missing", {})
-    assert any(e.action == "datakey.create" for e in events)
+    assert any(e.action == "key.create" and e.resource_id == info.key_id for e in events)
     assert all("Plaintext" not in str(e) for e in events)
 
 
