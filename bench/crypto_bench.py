@@ -174,14 +174,9 @@ def _size_row(
                 )
             )
         else:
-            cells.update(
-                {
-                    "fenc": rate(fenc, 1.0),
-                    "fdec": rate(fdec, 1.0),
-                    "senc": rate(senc, 1.0, 2),
-                    "sdec": rate(sdec, 1.0, 2),
-                }
-            )
+            # Interleaved with the raw ceiling so a busy neighbour slows both alike.
+            cells.update(interleaved({"raw": raw_chunked, "fenc": fenc, "fdec": fdec}, rounds=4))
+            cells.update({"senc": rate(senc, 1.0, 2), "sdec": rate(sdec, 1.0, 2)})
 
     def c(name: str) -> str:
         return fmt_rate(cells[name], size) if name in cells else "n/a"

@@ -51,7 +51,7 @@ def test_generate_decrypt_alias_arn_and_context(
     assert kms.canonical_id("alias/phiward-app") == info.key_id
     with pytest.raises(KeyNotFoundError):
         kms.generate_data_key("alias/missing", {})
-    assert any(e.action == "datakey.create" for e in events)
+    assert any(e.action == "key.create" and e.resource_id == info.key_id for e in events)
     assert all("Plaintext" not in str(e) for e in events)
 
 
@@ -183,3 +183,27 @@ def test_kms_rotation_keeps_old_data_decryptable(moto_reset: str, tmp_path: Path
     other = kms.create_key().key_id
     assert kms.rotate("alias/rot", new_key_id=other).key_id == other
     assert kms.canonical_id("alias/rot") == other
+
+
+def test_multi_region_edk_is_routed_to_the_replica_region(moto_reset: str) -> None:
+    """An EDK made under the us-east-1 ARN of an ``mrk-`` key is matched by a keyring naming the
+    us-west-2 replica, and the Decrypt call goes to us-west-2 with the replica ARN (the MRK rule).
+    moto cannot decrypt ``mrk-`` ciphertexts at all (it answers AccessDenied, even in the home
+    region), so this checks the routing; real KMS decrypts. A non-MRK key in another region is
+    not matched at all ("wrong key")."""
+    import boto3
+
+    east = boto3.client("kms", region_name="us-east-1")
+    arn = east.create_key(MultiRegion=True)["KeyMetadata"]["Arn"]
+    assert ":key/mrk-" in arn
+    replica = east.replicate_key(KeyId=arn.rsplit("/", 1)[1], ReplicaRegion="us-west-2")
+    replica_arn = replica["ReplicaKeyMetadata"]["Arn"]
+    kms = KmsKeyProvider()
+    blob = encrypt(b"replicated", KmsKeyring(kms, arn), context={"site": "a"})
+    with pytest.raises(KeyProviderUnavailable) as routed:
+        decrypt(blob, KmsKeyring(kms, replica_arn))
+    assert replica_arn in str(routed.value)
+    plain_west = boto3.client("kms", region_name="us-west-2").create_key()["KeyMetadata"]["Arn"]
+    with pytest.raises(DecryptionError) as wrong:
+        decrypt(blob, KmsKeyring(kms, plain_west))
+    assert wrong.value.reason == "wrong-key"

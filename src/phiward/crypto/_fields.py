@@ -41,6 +41,7 @@ _MIN_BODY = _ID_LEN + _NONCE_LEN + _TAG_LEN
 _LABEL = b"phiward-field-v1"
 _pack_i = struct.Struct(">I").pack
 _monotonic = time.monotonic
+_pack_nonce = struct.Struct(">4sQ").pack
 _MISMATCH = (
     "field token does not authenticate: tampered, or bound to another table/column/record/tenant"
 )
@@ -62,10 +63,10 @@ class _Live:
 class _Slot:
     """One thread's current encryption key for one subject, with its usage counters."""
 
-    __slots__ = ("created", "live", "messages", "nbytes")
+    __slots__ = ("expires", "live", "messages", "nbytes")
 
-    def __init__(self, live: _Live, created: float) -> None:
-        self.live, self.created, self.messages, self.nbytes = live, created, 0, 0
+    def __init__(self, live: _Live, expires: float) -> None:
+        self.live, self.expires, self.messages, self.nbytes = live, expires, 0, 0
 
 
 _ENCRYPTORS: weakref.WeakSet[FieldEncryptor] = weakref.WeakSet()
@@ -115,6 +116,8 @@ class FieldEncryptor:
         self.cache: DataKeyCache[Any] = cache if cache is not None else DataKeyCache(limits)
         self._aad_prefix: dict[tuple[str, str], bytes] = {}
         self.limits = self.cache.limits
+        self._max_messages = self.limits.max_messages
+        self._max_bytes = self.limits.max_bytes
         self._entries = self.cache._entries  # read-only fast path of DataKeyCache.get
         self._dec_hits = 0
         self._local = threading.local()
@@ -204,44 +207,52 @@ class FieldEncryptor:
     # cache forgets them in a forked child, so no (key, nonce) pair can repeat.
     # AAD = label | lp(tenant) | lp(table) | lp(column) | data-key id (16) | record id: every
     # field is length-delimited or fixed, so no two bindings serialise alike.
-    def _seal(
-        self, data: bytes, table: str, column: str, record_id: str, subject: str | None
+    def _seal(  # noqa: PLR0917 - positional on purpose: the hot path
+        self,
+        head: bytes,
+        data: bytes,
+        table: str,
+        column: str,
+        record_id: str,
+        subject: str | None,
     ) -> bytes:
-        """data-key id | nonce | ciphertext | tag.
+        """head | data-key id | nonce | ciphertext | tag.
 
         Each thread encrypts with its own current data key per subject (no lock on the hot
         path), so a key's message counter is only ever advanced by one thread.
         """
         try:
-            slots: dict[str | None, _Slot] = self._local.slots
-        except AttributeError:
-            slots = self._local.slots = {}
+            slot = self._local.slots[subject]
+        except (AttributeError, KeyError):
+            slot = None
         n = len(data)
-        lim = self.limits
-        slot = slots.get(subject)
         if (
             slot is None
-            or slot.messages >= lim.max_messages
-            or slot.nbytes + n > lim.max_bytes
+            or slot.messages >= self._max_messages
+            or slot.nbytes + n > self._max_bytes
             or slot.live.dead
-            or _monotonic() - slot.created >= lim.max_age
+            or _monotonic() >= slot.expires
         ):
-            slot = self._fresh_slot(slots, subject)
+            slot = self._fresh_slot(subject)
         slot.messages += 1
         slot.nbytes += n
         live = slot.live
         raw_id = live.raw_id
-        nonce = live.salt + slot.messages.to_bytes(8, "big")
+        nonce = _pack_nonce(live.salt, slot.messages)
         aad = (
             (self._aad_prefix.get((table, column)) or self._prefix(table, column))
             + raw_id
             + record_id.encode()
         )
-        return raw_id + nonce + live.aead.encrypt(nonce, data, aad)
+        return b"".join((head, raw_id, nonce, live.aead.encrypt(nonce, data, aad)))
 
-    def _fresh_slot(self, slots: dict[str | None, _Slot], subject: str | None) -> _Slot:
+    def _fresh_slot(self, subject: str | None) -> _Slot:
+        try:
+            slots: dict[str | None, _Slot] = self._local.slots
+        except AttributeError:
+            slots = self._local.slots = {}
         old = slots.get(subject)
-        slot = _Slot(self._new_key(subject), _monotonic())
+        slot = _Slot(self._new_key(subject), _monotonic() + self.limits.max_age)
         with self._slots_lock:
             if old is not None:
                 self._retired_saved += max(old.messages - 1, 0)
@@ -262,7 +273,7 @@ class FieldEncryptor:
     ) -> bytes:
         """The binary token (for ``bytea``/``BLOB`` columns): smallest and fastest."""
         data = value.encode("utf-8") if isinstance(value, str) else value
-        return b"\x01" + self._seal(data, table, column, record_id, subject)
+        return self._seal(b"\x01", data, table, column, record_id, subject)
 
     def encrypt(
         self,
@@ -275,7 +286,9 @@ class FieldEncryptor:
     ) -> str:
         """The text token ``pw1.<base64>`` (for ``text`` columns and JSON)."""
         data = value.encode("utf-8") if isinstance(value, str) else value
-        return TEXT_PREFIX + b64_encode_str(self._seal(data, table, column, record_id, subject))
+        return TEXT_PREFIX + b64_encode_str(
+            self._seal(b"", data, table, column, record_id, subject)
+        )
 
     def decrypt_bytes(self, token: bytes, *, table: str, column: str, record_id: str) -> bytes:
         if len(token) < 1 + _MIN_BODY or token[0] != TOKEN_VERSION:

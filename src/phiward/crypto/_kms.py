@@ -153,15 +153,6 @@ class KmsKeyProvider(KeyProvider):
             EncryptionContext=dict(context),
         )
         arn = str(resp["KeyId"])
-        emit(
-            SecurityEvent(
-                "datakey.create",
-                "C",
-                resource_type="master-key",
-                resource_id=arn,
-                details={"provider": self.name},
-            )
-        )
         return DataKey(bytes(resp["Plaintext"]), bytes(resp["CiphertextBlob"]), arn, arn)
 
     def decrypt_data_key(self, wrapped: bytes, key_id: str, context: Mapping[str, str]) -> bytes:

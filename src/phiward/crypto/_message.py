@@ -39,7 +39,7 @@ from phiward.core.events import SecurityEvent, emit
 from phiward.crypto._cache import DataKeyCache
 from phiward.crypto._keyrings import EncryptedDataKey, Keyring
 from phiward.crypto._util import serialize_context
-from phiward.errors import DecryptionError, InputError, PhiwardError
+from phiward.errors import CryptoError, DecryptionError, InputError, PhiwardError
 
 PUBLIC_KEY_FIELD = "aws-crypto-public-key"
 DEFAULT_FRAME_LENGTH = 64 * 1024
@@ -180,7 +180,17 @@ def encrypt_stream(
     else:
         data_key, edks = keyring.on_encrypt(ctx)
     if not edks:
-        raise DecryptionError("keyring produced no encrypted data keys", reason="keyring")
+        raise CryptoError("the keyring produced no encrypted data keys")
+    if not cached:
+        emit(
+            SecurityEvent(
+                "datakey.create",
+                "C",
+                resource_type="master-key",
+                resource_id=keyring.identity,
+                details={"purpose": "message", "suite": f"0x{int(suite):04X}"},
+            )
+        )
 
     message_id = os.urandom(32)
     enc_key, commitment = _derive(data_key, message_id, suite)
