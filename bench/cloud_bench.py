@@ -181,7 +181,9 @@ def run_prowler(
             / "hipaa_aws.json"
         )
     )
-    total = len(json.loads(Path(framework).read_text())["Requirements"])
+    fw_reqs = json.loads(Path(framework).read_text())["Requirements"]
+    total = len(fw_reqs)
+    in_framework = {c for r in fw_reqs for c in r["Checks"]}
     fails = [r for r in rows if r["STATUS"] == "FAIL"]
 
     def flagged(check: str, needle: str) -> bool:
@@ -198,6 +200,16 @@ def run_prowler(
         )
 
     found = [(c, s) for c, s in PLANTED if flagged(c, s)]
+
+    def why(check: str) -> str:
+        wanted = set(PROWLER_EQUIVALENT.get(check, ()))
+        if not wanted & in_framework:
+            return "no equivalent check in Prowler's hipaa_aws"
+        ran = [r for r in rows if r["CHECK_ID"] in wanted]
+        if not ran:
+            return "equivalent check in hipaa_aws produced no result"
+        return "equivalent check ran: " + ", ".join(sorted({r["STATUS"] for r in ran}))
+
     return {
         "prowler_wall_s": wall,
         "prowler_rss_mib": rss,
@@ -206,7 +218,7 @@ def run_prowler(
         "prowler_framework_requirements": total,
         "prowler_requirements_reported": len({r["REQUIREMENTS_ID"] for r in comp}),
         "prowler_planted_found": len(found),
-        "prowler_missed": sorted(set(PLANTED) - set(found)),
+        "prowler_missed": [(c, r, why(c)) for c, r in sorted(set(PLANTED) - set(found))],
     }
 
 
