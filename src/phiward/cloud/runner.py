@@ -87,8 +87,10 @@ def select_checks(options: ScanOptions) -> dict[str, Check]:
 def _describe_error(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
-        code, msg = err.get("Code", "?"), err.get("Message", "")
-        return f"API {exc.operation_name} refused: {code}: {msg}".strip().rstrip(":")
+        code, msg = err.get("Code", "?"), " ".join(str(err.get("Message", "")).split())
+        if msg.startswith("<"):  # an HTML error page (a proxy or emulator), not an AWS message
+            msg = "non-AWS error page"
+        return f"API {exc.operation_name} refused: {code}: {msg[:200]}".strip().rstrip(":")
     if isinstance(exc, BotoCoreError):
         return f"AWS call failed: {type(exc).__name__}: {exc}"
     return f"check crashed: {type(exc).__name__}: {exc}"
