@@ -290,3 +290,45 @@ def test_port_and_selector_rules() -> None:
     }
     assert _has_s3_data_events(adv)
     assert not _has_s3_data_events({"EventSelectors": [{"DataResources": []}]})
+
+
+def test_multi_region_scan_labels_regions_and_runs_global_checks_once(moto_reset: str) -> None:
+    boto3.client("ec2", region_name="us-west-2").create_volume(
+        AvailabilityZone="us-west-2a", Size=1, Encrypted=False
+    )
+    from phiward.cloud import ScanOptions, run_scan
+
+    report = run_scan(
+        ScanOptions(
+            regions=("us-east-1", "us-west-2"),
+            checks=("ec2_ebs_volume_encrypted", "iam_root_no_access_keys"),
+        )
+    )
+    by = {(r.check_id, r.region): r.status for r in report.results}
+    assert by == {
+        ("ec2_ebs_volume_encrypted", "us-east-1"): Status.NOT_APPLICABLE,
+        ("ec2_ebs_volume_encrypted", "us-west-2"): Status.FAIL,
+        ("iam_root_no_access_keys", "global"): Status.PASS,
+    }
+    assert report.regions == ("us-east-1", "us-west-2")
+
+
+def test_enabled_regions_are_discovered_when_none_given(moto_reset: str) -> None:
+    from phiward.cloud import ScanOptions, run_scan
+
+    report = run_scan(ScanOptions(checks=("ec2_ebs_default_encryption",)))
+    assert "us-east-1" in report.regions and len(report.regions) > 1
+    assert {r.region for r in report.results} == set(report.regions)
+    assert report.api_calls["ec2:DescribeRegions"] == 1
+
+
+def test_clients_are_cached_then_released_per_region(moto_reset: str) -> None:
+    from phiward.cloud.context import ScanContext
+
+    ctx = ScanContext(boto3.Session(), home_region=REGION, regions=(REGION, "eu-west-1"))
+    first = ctx.client("ec2", "eu-west-1")
+    assert ctx.client("ec2", "eu-west-1") is first
+    ctx.paginate("ec2", "eu-west-1", "describe_volumes", "Volumes")
+    ctx.release_region("eu-west-1")
+    assert ctx.client("ec2", "eu-west-1") is not first
+    assert first.meta.config.retries["mode"] == "adaptive"

@@ -161,6 +161,16 @@ class ScanContext:
                 self._clients[key] = found
             return found
 
+    def release_region(self, region: str) -> None:
+        """Forget ``region``'s clients and cached answers once no check needs them any more."""
+        with self._client_lock:
+            for key in [k for k in self._clients if k[1] == region]:
+                del self._clients[key]
+        with self._memo_guard:
+            for key in [k for k in self._memo if len(k) > 1 and k[1] == region]:
+                del self._memo[key]
+                self._memo_locks.pop(key, None)
+
     def memo(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """``compute()`` once per ``key`` for the whole scan, even when asked concurrently."""
         if key in self._memo:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -165,14 +166,28 @@ def run_scan(options: ScanOptions, *, session: boto3.Session | None = None) -> R
     regions = options.regions or _regions(ctx)
     ctx.regions = regions
     checks = select_checks(options)
-    tasks = [
-        (check, region)
-        for check in checks.values()
-        for region in (regions if check.meta.regional else (home,))
-    ]
+    # Global checks first, then region by region, so a region's clients can be dropped as soon
+    # as its last check ends: memory stays flat however many regions the account has enabled.
+    tasks = [(c, home) for c in checks.values() if not c.meta.regional]
+    tasks += [(c, r) for r in regions for c in checks.values() if c.meta.regional]
+    remaining = Counter(region for check, region in tasks if check.meta.regional)
+    lock = threading.Lock()
+
+    def work(task: tuple[Check, str]) -> list[CheckResult]:
+        check, region = task
+        try:
+            return run_check(ctx, check, region)
+        finally:
+            if check.meta.regional:
+                with lock:
+                    remaining[region] -= 1
+                    finished = remaining[region] == 0
+                if finished and region != home:
+                    ctx.release_region(region)
+
     results: list[CheckResult] = []
     with ThreadPoolExecutor(max_workers=max(1, options.max_workers)) as pool:
-        for batch in pool.map(lambda t: run_check(ctx, t[0], t[1]), tasks):
+        for batch in pool.map(work, tasks):
             results.extend(batch)
     results.sort(key=lambda r: (r.check_id, r.region, r.resource_id))
     framework = load_framework()
