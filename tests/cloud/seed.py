@@ -118,6 +118,7 @@ GOOD: tuple[tuple[str, str], ...] = (
     ("cloudfront_viewer_https_only", "good-dist"),
     ("acm_certificate_not_expiring", "good.example.org"),
     ("account_only_hipaa_eligible_services", "ec2"),
+    ("apigateway_stage_waf_enabled", "good-api"),
 )
 
 
@@ -558,10 +559,15 @@ def seed(session: Any | None = None) -> dict[str, str]:
         ids[name] = dist["Id"]
 
     apigw = session.client("apigateway", region_name=REGION)
-    api = apigw.create_rest_api(name="bad-api")["id"]
-    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
-    apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
-    apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
-    apigw.create_deployment(restApiId=api, stageName="prod")
-    ids["bad-api"] = api
+    for name in ("good-api", "bad-api"):
+        api = apigw.create_rest_api(name=name)["id"]
+        root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+        apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+        apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+        apigw.create_deployment(restApiId=api, stageName="prod")
+        ids[name] = api
+    waf.associate_web_acl(
+        WebACLArn=acl["ARN"],
+        ResourceArn=f"arn:aws:apigateway:{REGION}::/restapis/{ids['good-api']}/stages/prod",
+    )
     return ids

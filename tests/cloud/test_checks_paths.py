@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from phiward.cloud import Status
+from phiward.cloud import Status, get_check
 from phiward.cloud.checks import iam as iam_checks
 from phiward.cloud.checks._util import is_admin_statement, is_public_principal, policy_doc
 from phiward.cloud.checks.logging import _has_s3_data_events
 from phiward.cloud.checks.network import _open_ports
-from phiward.cloud.context import _strip_account_host
+from phiward.cloud.context import ScanContext, _strip_account_host
+from phiward.cloud.runner import run_check
 from tests.cloud.conftest import scan
 from tests.cloud.seed import REGION
 
@@ -290,3 +291,94 @@ def test_port_and_selector_rules() -> None:
     }
     assert _has_s3_data_events(adv)
     assert not _has_s3_data_events({"EventSelectors": [{"DataResources": []}]})
+
+
+def test_multi_region_scan_labels_regions_and_runs_global_checks_once(moto_reset: str) -> None:
+    boto3.client("ec2", region_name="us-west-2").create_volume(
+        AvailabilityZone="us-west-2a", Size=1, Encrypted=False
+    )
+    from phiward.cloud import ScanOptions, run_scan
+
+    report = run_scan(
+        ScanOptions(
+            regions=("us-east-1", "us-west-2"),
+            checks=("ec2_ebs_volume_encrypted", "iam_root_no_access_keys"),
+        )
+    )
+    by = {(r.check_id, r.region): r.status for r in report.results}
+    assert by == {
+        ("ec2_ebs_volume_encrypted", "us-east-1"): Status.NOT_APPLICABLE,
+        ("ec2_ebs_volume_encrypted", "us-west-2"): Status.FAIL,
+        ("iam_root_no_access_keys", "global"): Status.PASS,
+    }
+    assert report.regions == ("us-east-1", "us-west-2")
+
+
+def test_enabled_regions_are_discovered_when_none_given(moto_reset: str) -> None:
+    from phiward.cloud import ScanOptions, run_scan
+
+    report = run_scan(ScanOptions(checks=("ec2_ebs_default_encryption",)))
+    assert "us-east-1" in report.regions and len(report.regions) > 1
+    assert {r.region for r in report.results} == set(report.regions)
+    assert report.api_calls["ec2:DescribeRegions"] == 1
+
+
+def test_clients_are_cached_then_released_per_region(moto_reset: str) -> None:
+    from phiward.cloud.context import ScanContext
+
+    ctx = ScanContext(boto3.Session(), home_region=REGION, regions=(REGION, "eu-west-1"))
+    first = ctx.client("ec2", "eu-west-1")
+    assert ctx.client("ec2", "eu-west-1") is first
+    ctx.paginate("ec2", "eu-west-1", "describe_volumes", "Volumes")
+    ctx.release_region("eu-west-1")
+    assert ctx.client("ec2", "eu-west-1") is not first
+    assert first.meta.config.retries["mode"] == "adaptive"
+
+
+# --- account states moto cannot create, judged by the real check code ---------------------------
+# The credential report and account summary are memoised per scan; seeding the memo with what AWS
+# returns for such an account runs the unchanged check functions on it.
+
+
+def _ctx_with(**memo: object) -> ScanContext:
+    ctx = ScanContext(boto3.Session(), home_region=REGION, regions=(REGION,), account_id="1" * 12)
+    for key, value in memo.items():
+        ctx.memo(("iam", key), lambda value=value: value)
+    return ctx
+
+
+def _run(ctx: ScanContext, check: str) -> list[tuple[Status, str]]:
+    return [(r.status, r.resource_id) for r in run_check(ctx, get_check(check), REGION)]
+
+
+def test_root_mfa_pass_and_root_keys_fail(moto_reset: str) -> None:
+    ctx = _ctx_with(summary={"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 1})
+    assert _run(ctx, "iam_root_mfa_enabled") == [(Status.PASS, "root")]
+    assert _run(ctx, "iam_root_no_access_keys") == [(Status.FAIL, "root")]
+    assert _run(ctx, "iam_root_hardware_mfa_enabled") == [(Status.PASS, "root")]
+    boto3.client("iam").create_virtual_mfa_device(VirtualMFADeviceName="root-account-mfa-device")
+    fresh = _ctx_with(summary={"AccountMFAEnabled": 1})  # answers are memoised per scan
+    assert _run(fresh, "iam_root_hardware_mfa_enabled") == [(Status.FAIL, "root")]
+
+
+def test_old_keys_and_unused_credentials_fail(moto_reset: str) -> None:
+    old = (datetime.now(UTC) - timedelta(days=200)).isoformat()
+    recent = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+    rows = [
+        _row(user="stale", access_key_1_active="true", access_key_1_last_rotated=old),
+        _row(
+            user="fresh",
+            access_key_1_active="true",
+            access_key_1_last_rotated=recent,
+            access_key_1_last_used_date=recent,
+        ),
+    ]
+    ctx = _ctx_with(credential_report=rows)
+    assert _run(ctx, "iam_access_key_rotated_90_days") == [
+        (Status.FAIL, "stale/key1"),
+        (Status.PASS, "fresh/key1"),
+    ]
+    assert _run(ctx, "iam_user_unused_credentials") == [
+        (Status.FAIL, "stale"),
+        (Status.PASS, "fresh"),
+    ]

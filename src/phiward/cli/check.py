@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import os
+import sys
 import tempfile
 from enum import StrEnum
 from pathlib import Path
@@ -95,6 +98,24 @@ def _print_table(report: Report, console: Console, show_all: bool) -> None:
         console.print(res_table)
     summary = " · ".join(f"{k} {v}" for k, v in report.summary().items())
     console.print(f"Requirements: {summary}. Regions: {', '.join(report.regions)}.")
+
+
+_M_ARENA_MAX = -8  # glibc mallopt parameter
+
+
+def _limit_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's per-thread malloc arenas before the check threads start.
+
+    The threads only wait on HTTP; giving each its own arena (glibc's default, up to 8 per core)
+    costs ~25 MB of peak RSS for no speed. No-op off glibc.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(_M_ARENA_MAX, arenas)
+    except (OSError, AttributeError):  # musl or an unusual libc: keep the default
+        pass
 
 
 def _eligible(path: Path | None) -> frozenset[str] | None:
@@ -205,6 +226,7 @@ def aws(
         services=tuple(service),
         eligible_services=_eligible(eligible_services),
     )
+    _limit_malloc_arenas()
     report = run_scan(options)
     if fmt is CloudFormat.table:
         if output is not None:

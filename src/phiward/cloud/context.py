@@ -9,6 +9,7 @@ Every API operation called is counted, so tests can prove the shipped read-only 
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections import Counter
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
+from botocore.loaders import JSONFileLoader
 
 T = TypeVar("T")
 
@@ -66,6 +68,36 @@ def _strip_account_host(request: Any, **_: Any) -> None:
         request.url = urlunsplit(parts._replace(netloc=netloc))
 
 
+_DOC_KEYS = frozenset({"documentation", "documentationUrl"})
+
+
+def _lean_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON object hook: plain dicts (botocore uses OrderedDict) with documentation emptied."""
+    return {k: ("" if k in _DOC_KEYS else v) for k, v in pairs}
+
+
+class _LeanJSONFileLoader(JSONFileLoader):
+    """Loads botocore's data files without their API documentation, into plain dicts.
+
+    The models of the ~20 services a scan uses (EC2's above all) are most of its memory; their
+    documentation is about half of each model and a scan never shows it. Documentation keys are
+    kept (emptied) because some botocore handlers index them.
+    """
+
+    def _load_file(self, full_path: str, open_method: Any) -> Any:
+        if not os.path.isfile(full_path):
+            return None
+        with open_method(full_path, "rb") as fp:
+            payload = fp.read().decode("utf-8")
+        return json.loads(payload, object_pairs_hook=_lean_pairs)
+
+
+def _lean_models(session: boto3.Session) -> None:
+    loader = session._session.get_component("data_loader")
+    if not isinstance(loader.file_loader, _LeanJSONFileLoader):
+        loader.file_loader = _LeanJSONFileLoader()
+
+
 class ScanContext:
     """Shared state of one scan. Thread-safe: checks run concurrently against it."""
 
@@ -103,6 +135,7 @@ class ScanContext:
         self.api_calls: Counter[str] = Counter()
         self._calls_lock = threading.Lock()
         session.events.register("before-call.*.*", self._record_call)
+        _lean_models(session)
 
     def _record_call(self, model: Any, **_: Any) -> None:
         action = iam_action(model.service_model.service_name, model.name)
@@ -127,6 +160,16 @@ class ScanContext:
                     found.meta.events.register("before-sign.s3-control.*", _strip_account_host)
                 self._clients[key] = found
             return found
+
+    def release_region(self, region: str) -> None:
+        """Forget ``region``'s clients and cached answers once no check needs them any more."""
+        with self._client_lock:
+            for key in [k for k in self._clients if k[1] == region]:
+                del self._clients[key]
+        with self._memo_guard:
+            for key in [k for k in self._memo if len(k) > 1 and k[1] == region]:
+                del self._memo[key]
+                self._memo_locks.pop(key, None)
 
     def memo(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """``compute()`` once per ``key`` for the whole scan, even when asked concurrently."""

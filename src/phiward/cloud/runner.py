@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -87,8 +88,10 @@ def select_checks(options: ScanOptions) -> dict[str, Check]:
 def _describe_error(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
-        code, msg = err.get("Code", "?"), err.get("Message", "")
-        return f"API {exc.operation_name} refused: {code}: {msg}".strip().rstrip(":")
+        code, msg = err.get("Code", "?"), " ".join(str(err.get("Message", "")).split())
+        if msg.startswith("<"):  # an HTML error page (a proxy or emulator), not an AWS message
+            msg = "non-AWS error page"
+        return f"API {exc.operation_name} refused: {code}: {msg[:200]}".strip().rstrip(":")
     if isinstance(exc, BotoCoreError):
         return f"AWS call failed: {type(exc).__name__}: {exc}"
     return f"check crashed: {type(exc).__name__}: {exc}"
@@ -163,14 +166,28 @@ def run_scan(options: ScanOptions, *, session: boto3.Session | None = None) -> R
     regions = options.regions or _regions(ctx)
     ctx.regions = regions
     checks = select_checks(options)
-    tasks = [
-        (check, region)
-        for check in checks.values()
-        for region in (regions if check.meta.regional else (home,))
-    ]
+    # Global checks first, then region by region, so a region's clients can be dropped as soon
+    # as its last check ends: memory stays flat however many regions the account has enabled.
+    tasks = [(c, home) for c in checks.values() if not c.meta.regional]
+    tasks += [(c, r) for r in regions for c in checks.values() if c.meta.regional]
+    remaining = Counter(region for check, region in tasks if check.meta.regional)
+    lock = threading.Lock()
+
+    def work(task: tuple[Check, str]) -> list[CheckResult]:
+        check, region = task
+        try:
+            return run_check(ctx, check, region)
+        finally:
+            if check.meta.regional:
+                with lock:
+                    remaining[region] -= 1
+                    finished = remaining[region] == 0
+                if finished and region != home:
+                    ctx.release_region(region)
+
     results: list[CheckResult] = []
     with ThreadPoolExecutor(max_workers=max(1, options.max_workers)) as pool:
-        for batch in pool.map(lambda t: run_check(ctx, t[0], t[1]), tasks):
+        for batch in pool.map(work, tasks):
             results.extend(batch)
     results.sort(key=lambda r: (r.check_id, r.region, r.resource_id))
     framework = load_framework()
