@@ -288,6 +288,7 @@ def keys_rewrap(
                 "batches": report.batches,
                 "remaining": report.remaining,
                 "stale": [list(s) for s in report.stale],
+                "failed": report.failed,
             }
         )
     else:
@@ -297,6 +298,12 @@ def keys_rewrap(
         )
         for _, k, v, n in report.stale:
             typer.echo(f"  still stale: {k} {v}: {n} data keys")
+    if report.failed:
+        raise fail(
+            f"{len(report.failed)} data keys could not be re-wrapped (damaged or wrapped under "
+            f"another key): {', '.join(report.failed[:10])}"
+            + (" ..." if len(report.failed) > 10 else "")
+        )
 
 
 @keys_app.command("shred")
