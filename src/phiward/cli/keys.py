@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -14,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from phiward.cli._common import OutputFormat, err_console, fail, guarded
+from phiward.cli._common import err_console, fail, guarded
 from phiward.cli.exitcodes import ExitCode
 from phiward.core.settings import load_settings
 from phiward.crypto import (
@@ -43,6 +44,14 @@ from phiward.errors import (
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+class OutputFormat(StrEnum):
+    """What these commands print: a human summary, or JSON for machines."""
+
+    table = "table"
+    json = "json"
+
 
 keys_app = typer.Typer(
     help="Manage master keys (local key store or AWS KMS) and the data-key table.",
