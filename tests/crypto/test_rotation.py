@@ -106,3 +106,25 @@ def _kid(token: str) -> str:
     from phiward.crypto import token_key_id
 
     return token_key_id(token)
+
+
+@pytest.mark.postgres
+def test_rewrap_resumes_after_crash_on_postgresql(store: LocalKeyStore, postgres_url: str) -> None:
+    table = KeyTable(postgres_url)
+    try:
+        f = FieldEncryptor(store, table, "app", limits=CacheLimits(max_messages=1))
+        tokens = {f"v{i}": f.encrypt(f"v{i}", **WHERE) for i in range(12)}
+        store.rotate("app")
+
+        def crash(done: int, batch: int) -> None:
+            raise Crash("killed")
+
+        with pytest.raises(Crash):
+            rewrap_keys(table, store, "app", batch_size=4, progress=crash)
+        assert stale_keys(table, store) == [("local", "app", "v1", 8)]
+        report = rewrap_keys(table, store, "app", batch_size=4)
+        assert report.rewrapped == 8 and report.remaining == 0
+        fresh = FieldEncryptor(store, table, "app")
+        assert all(fresh.decrypt_str(t, **WHERE) == v for v, t in tokens.items())
+    finally:
+        table.engine.dispose()
