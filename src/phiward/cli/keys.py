@@ -17,6 +17,7 @@ from rich.table import Table
 
 from phiward.cli._common import err_console, fail, guarded
 from phiward.cli.exitcodes import ExitCode
+from phiward.core.logfilter import scrub
 from phiward.core.settings import load_settings
 from phiward.crypto import (
     KeyProvider,
@@ -406,10 +407,27 @@ def encrypt_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     frame_length: Annotated[
         int, typer.Option("--frame-length", min=1, max=64 * 1024 * 1024, help="Frame size.")
     ] = 64 * 1024,
+    allow_identifiers: Annotated[
+        bool,
+        typer.Option(
+            "--allow-identifier-context",
+            help="Accept --context values that look like identifiers (SSN, e-mail, phone, date). "
+            "They are stored in clear in the header and, with KMS, in CloudTrail.",
+        ),
+    ] = False,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Encrypt a file or stdin into the AWS Encryption SDK message format (v2, committing)."""
     ctx = parse_context_arg(context)
+    if not allow_identifiers:
+        for k, v in ctx.items():
+            if scrub(v) != v or scrub(k) != k:
+                raise fail(
+                    f"--context entry {k if scrub(k) == k else '<redacted>'!r} looks like an "
+                    "identifier; the context is stored in clear (and logged by CloudTrail with "
+                    "KMS): use opaque ids, or pass --allow-identifier-context",
+                    ExitCode.USAGE,
+                )
     src, out = _io_paths(src, output, binary_out=True)
     keyring = keyring_for(key, store=None if is_kms_key_ref(key) else _open_store())
     suite = (
