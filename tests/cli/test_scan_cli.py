@@ -88,3 +88,21 @@ def test_help_documents_every_option() -> None:
     for opt in ("--format", "--output", "--min-confidence", "--entities", "--exclude",
                 "--fail-on", "--workers", "--summary", "--quiet"):  # fmt: skip
         assert opt in res.output
+
+
+def test_ner_without_model_is_clear_error(tmp_path: Path) -> None:
+    d = _files(tmp_path)
+    res = runner.invoke(app, ["scan", str(d), "-w", "1", "--ner", "phiward_no_such_model_pkg"])
+    assert res.exit_code == 4
+    assert "not installed" in res.output or "needs spaCy" in res.output
+
+
+def test_pre_commit_hook_definition() -> None:
+    root = Path(__file__).resolve().parents[2]
+    text = (root / ".pre-commit-hooks.yaml").read_text()
+    assert "- id: phiward-scan" in text
+    entry = next(line for line in text.splitlines() if line.strip().startswith("entry:"))
+    args = entry.split(":", 1)[1].split()
+    assert args[:3] == ["phiward", "scan", "--fail-on"]
+    res = runner.invoke(app, [*args[1:], str(root / "README.md")])
+    assert res.exit_code in (0, 1), res.output  # the hook's own arguments parse

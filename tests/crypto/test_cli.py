@@ -161,3 +161,17 @@ def test_kms_cli_and_missing_permission(moto_reset: str, tmp_path: Path) -> None
     assert code == 0 and pt == b"kms file", err
     code, _, err = run("encrypt", str(src), "-o", str(enc), "--key", "alias/nope")
     assert code == 4 and "not found" in err
+
+
+def test_signed_to_stdout_fails_at_the_end_on_a_bad_signature(home: Path, tmp_path: Path) -> None:
+    """Documented stdout behaviour: frames are released as they authenticate, and a bad
+    signature still makes the command exit non-zero."""
+    src = tmp_path / "s"
+    src.write_bytes(b"signed body")
+    enc = tmp_path / "s.enc"
+    assert run("encrypt", str(src), "-o", str(enc), "--key", "app", "--signed")[0] == 0
+    data = bytearray(enc.read_bytes())
+    data[-3] ^= 1
+    enc.write_bytes(bytes(data))
+    code, _, err = run("decrypt", str(enc), "--key", "app")
+    assert code == 5 and "signature" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -193,3 +194,57 @@ def test_blind_index_normalises_and_truncates() -> None:
         BlindIndex(key, "x", bits=12)
     with pytest.raises(ValueError, match="unknown normaliser"):
         BlindIndex(key, "x", normalise="nope")
+
+
+def test_forked_child_never_reuses_parent_encryption_key(
+    store: LocalKeyStore, key_table: KeyTable
+) -> None:
+    """Nonces are per-key counters, so a child must not keep encrypting with the parent's key."""
+    f = _fields(store, key_table)
+    parent_id = token_key_id(f.encrypt("before fork", **WHERE))
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            os.close(read)
+            os.write(write, token_key_id(f.encrypt("in child", **WHERE)).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    child_id = os.read(read, 64).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert child_id and child_id != parent_id
+    assert token_key_id(f.encrypt("after fork", **WHERE)) == parent_id
+
+
+def test_shredding_stops_other_threads_encrypting_with_the_key(
+    store: LocalKeyStore, key_table: KeyTable
+) -> None:
+    f = _fields(store, key_table)
+    got: list[str] = []
+    t = threading.Thread(target=lambda: got.append(f.encrypt("a", subject="s", **WHERE)))
+    t.start()
+    t.join()
+    f.shred_subject("s")
+    t2 = threading.Thread(target=lambda: got.append(f.encrypt("b", subject="s", **WHERE)))
+    t2.start()
+    t2.join()
+    assert token_key_id(got[0]) != token_key_id(got[1])
+    assert f.decrypt_str(got[1], **WHERE) == "b"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=120))
+def test_text_token_parser_only_raises_phiward_errors(text: str) -> None:
+    import os
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ks = LocalKeyStore(Path(tmp) / "ks.json", master_key=os.urandom(32))
+        ks.create_key("app")
+        f = FieldEncryptor(ks, KeyTable(f"sqlite:///{tmp}/k.db"), "app")
+        for candidate in (text, "pw1." + text):
+            with pytest.raises((DecryptionError, KeyNotFoundError)):
+                f.decrypt(candidate, **WHERE)

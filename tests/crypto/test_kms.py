@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from phiward.core.events import SecurityEvent
@@ -16,7 +20,7 @@ from phiward.crypto import (
     rewrap_keys,
 )
 from phiward.crypto._kms import is_kms_key_ref, mrk_match, region_of
-from phiward.errors import DecryptionError, KeyNotFoundError
+from phiward.errors import DecryptionError, KeyNotFoundError, KeyProviderUnavailable
 
 pytestmark = pytest.mark.moto
 WHERE = {"table": "t", "column": "c", "record_id": "r"}
@@ -47,7 +51,7 @@ def test_generate_decrypt_alias_arn_and_context(
     assert kms.canonical_id("alias/phiward-app") == info.key_id
     with pytest.raises(KeyNotFoundError):
         kms.generate_data_key("alias/missing", {})
-    assert any(e.action == "datakey.create" for e in events)
+    assert any(e.action == "key.create" and e.resource_id == info.key_id for e in events)
     assert all("Plaintext" not in str(e) for e in events)
 
 
@@ -73,7 +77,7 @@ def test_cache_saves_kms_calls(moto_reset: str, tmp_path: object) -> None:
     for i in range(3000):
         f.encrypt(str(i), **WHERE)
     assert kms.calls == 3
-    assert f.cache.stats.calls_saved == 2997
+    assert f.calls_saved == 2997
 
 
 def test_files_with_kms_cache_and_wrong_key(moto_reset: str) -> None:
@@ -86,6 +90,120 @@ def test_files_with_kms_cache_and_wrong_key(moto_reset: str) -> None:
     blobs = [encrypt(b"x" * 10, KmsKeyring(kms, a), cache=cache) for _ in range(20)]
     assert kms.calls == 2
     assert decrypt(blobs[0], KmsKeyring(kms, a))[0] == b"x" * 10
+    kms.calls = 0
+    dec_cache: DataKeyCache[object] = DataKeyCache()
+    infos = [decrypt(blob, KmsKeyring(kms, a), cache=dec_cache)[1] for blob in blobs]
+    assert kms.calls == 2  # one Decrypt per distinct data key, not per file
+    assert sum(i.cached_data_key for i in infos) == 18
     with pytest.raises(DecryptionError) as exc:
         decrypt(blobs[0], KmsKeyring(kms, b))
     assert exc.value.reason == "wrong-key"
+
+
+@pytest.fixture
+def iam_enforcing_kms(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, str]]:
+    """A second, real moto server that enforces IAM after its first 3 calls; yields
+    (endpoint, key ARN), with the environment set to a user that has no KMS permission."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import boto3
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        endpoint = f"http://127.0.0.1:{port}"
+        admin = {
+            "endpoint_url": endpoint,
+            "region_name": "us-east-1",
+            "aws_access_key_id": "admin",
+            "aws_secret_access_key": "admin",
+        }
+        arn = boto3.client("kms", **admin).create_key()["KeyMetadata"]["Arn"]
+        iam = boto3.client("iam", **admin)
+        iam.create_user(UserName="no-kms")
+        key = iam.create_access_key(UserName="no-kms")["AccessKey"]
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+        monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+        yield endpoint, arn
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_missing_kms_permission_is_a_distinct_error(
+    iam_enforcing_kms: tuple[str, str], tmp_path: Path
+) -> None:
+    _, arn = iam_enforcing_kms
+    with pytest.raises(KeyProviderUnavailable, match="missing permission"):
+        KmsKeyProvider().generate_data_key(arn, {})
+
+    from typer.testing import CliRunner
+
+    from phiward.cli.main import app
+
+    src = tmp_path / "in"
+    src.write_bytes(b"x")
+    result = CliRunner().invoke(app, ["encrypt", str(src), "-o", str(tmp_path / "o"), "--key", arn])
+    err = " ".join(result.stderr.split())
+    assert result.exit_code == 4
+    assert "permission denied" in err and "kms:GenerateDataKey" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_kms_rotation_keeps_old_data_decryptable(moto_reset: str, tmp_path: Path) -> None:
+    kms = KmsKeyProvider()
+    arn = kms.create_key("alias/rot").key_id
+    f = FieldEncryptor(kms, KeyTable(f"sqlite:///{tmp_path}/k.db"), arn)
+    tok = f.encrypt("before rotation", **WHERE)
+    assert kms.rotate("alias/rot").key_id == arn
+    fresh = FieldEncryptor(kms, f.key_table, arn)
+    assert fresh.decrypt_str(tok, **WHERE) == "before rotation"
+    other = kms.create_key().key_id
+    assert kms.rotate("alias/rot", new_key_id=other).key_id == other
+    assert kms.canonical_id("alias/rot") == other
+
+
+def test_multi_region_edk_is_routed_to_the_replica_region(moto_reset: str) -> None:
+    """An EDK made under the us-east-1 ARN of an ``mrk-`` key is matched by a keyring naming the
+    us-west-2 replica, and the Decrypt call goes to us-west-2 with the replica ARN (the MRK rule).
+    moto cannot decrypt ``mrk-`` ciphertexts at all (it answers AccessDenied, even in the home
+    region), so this checks the routing; real KMS decrypts. A non-MRK key in another region is
+    not matched at all ("wrong key")."""
+    import boto3
+
+    east = boto3.client("kms", region_name="us-east-1")
+    arn = east.create_key(MultiRegion=True)["KeyMetadata"]["Arn"]
+    assert ":key/mrk-" in arn
+    replica = east.replicate_key(KeyId=arn.rsplit("/", 1)[1], ReplicaRegion="us-west-2")
+    replica_arn = replica["ReplicaKeyMetadata"]["Arn"]
+    kms = KmsKeyProvider()
+    blob = encrypt(b"replicated", KmsKeyring(kms, arn), context={"site": "a"})
+    with pytest.raises(KeyProviderUnavailable) as routed:
+        decrypt(blob, KmsKeyring(kms, replica_arn))
+    assert replica_arn in str(routed.value)
+    plain_west = boto3.client("kms", region_name="us-west-2").create_key()["KeyMetadata"]["Arn"]
+    with pytest.raises(DecryptionError) as wrong:
+        decrypt(blob, KmsKeyring(kms, plain_west))
+    assert wrong.value.reason == "wrong-key"

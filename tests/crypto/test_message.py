@@ -131,3 +131,22 @@ def test_header_layout_matches_spec() -> None:
     assert ct[37:45] == b"\x00\x01\x00\x01a\x00\x01b"
     assert ct[45:47] == b"\x00\x01"  # one EDK
     assert ct[47:49] == b"\x00\x07" and ct[49:56] == b"test-ns"
+
+
+def test_cache_never_shares_data_keys_across_keyrings_or_contexts() -> None:
+    from phiward.crypto import DataKeyCache
+
+    cache: DataKeyCache[object] = DataKeyCache()
+    other = RawAesKeyring("test-ns", "key-2", bytes(32))
+    a1 = encrypt(b"1", RING, cache=cache, context={"t": "a"})
+    a2 = encrypt(b"2", RING, cache=cache, context={"t": "a"})
+    b1 = encrypt(b"3", RING, cache=cache, context={"t": "b"})
+    c1 = encrypt(b"4", other, cache=cache, context={"t": "a"})
+    t1 = encrypt(b"5", RING, cache=cache, context={"t": "a"}, tenant="tenant-2")
+
+    def edk(blob: bytes) -> bytes:
+        return bytes(decrypt(blob, RING if blob is not c1 else other)[1].edks[0].ciphertext)
+
+    assert edk(a1) == edk(a2)  # reused within the limits
+    assert len({edk(a1), edk(b1), edk(c1), edk(t1)}) == 4
+    assert cache.stats.hits == 1 and cache.stats.misses == 4

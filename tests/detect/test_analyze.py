@@ -161,3 +161,24 @@ def test_backends_agree(backend: str) -> None:
 def test_unknown_backend_is_rejected() -> None:
     with pytest.raises(ValueError, match="unknown regex backend"):
         PatternEngine(backend="pcre")
+
+
+def test_hyperscan_path_agrees_with_re2_on_large_text() -> None:
+    import phiward.detect._engine as engine
+
+    pytest.importorskip("hyperscan")
+    chunk = (
+        "Patient John Smith MRN: 1234567 DOB 03/04/1961 phone 617-253-1000 ip 10.1.2.3 "
+        "SSN 219-45-6789 VIN 1HGCM82633A004352 https://x.example.org/a Müller café\n"
+        "Plain narrative follows without identifiers, repeated to make the text large.\n"
+    )
+    text = chunk * (engine.HYPERSCAN_MIN_CHARS // len(chunk) + 5)
+    assert len(text) >= engine.HYPERSCAN_MIN_CHARS
+    assert engine._hyperscan_db(PatternEngine().recognizers) is not None  # compiled: used now
+    fast = ANALYZER.candidates(text)
+    slow_engine = PatternEngine(hyperscan=False)
+    slow = [c for c in engine.resolve_overlaps(slow_engine.scan(text)) if c.confidence >= 0.5]
+    slow_patterns = {(c.entity, c.start, c.end) for c in slow}
+    fast_patterns = {(c.entity, c.start, c.end) for c in fast if c.entity is not E.NAME}
+    assert fast_patterns == slow_patterns
+    assert len(fast_patterns) == 7 * (len(text) // len(chunk))  # MRN DATE PHONE IP SSN VIN URL

@@ -18,8 +18,6 @@ from phiward.cli._common import OutputFormat, err_console, fail, guarded
 from phiward.cli.exitcodes import ExitCode
 from phiward.core.settings import load_settings
 from phiward.crypto import (
-    CacheLimits,
-    FieldEncryptor,
     KeyProvider,
     KeyTable,
     KmsKeyProvider,
@@ -32,6 +30,7 @@ from phiward.crypto import (
     is_kms_key_ref,
     keyring_for,
     rewrap_keys,
+    shred_subject,
 )
 from phiward.crypto._local import MASTER_KEY_ENV, PASSPHRASE_ENV
 from phiward.crypto._util import parse_context_arg
@@ -302,33 +301,33 @@ def keys_rewrap(
 
 @keys_app.command("shred")
 @_crypto_errors
-def keys_shred(  # noqa: PLR0917 - Typer maps parameters to options
+def keys_shred(
     subject: Annotated[str, typer.Option("--subject", help="Opaque subject id to shred.")],
-    key: Annotated[str, typer.Option("--key", help="Master key of the field encryptor.")] = "app",
     tenant: Annotated[str, typer.Option("--tenant", help="Tenant of the subject.")] = "default",
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
     db: DbOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Crypto-shred a subject: erase their data keys so their encrypted data is unrecoverable.
-    Irreversible."""
+    Irreversible. Needs no master key. Database backups of the key table keep the wrapped keys
+    until they expire."""
     if not yes:
         if not sys.stdin.isatty():
             raise fail("shredding is irreversible: pass --yes to confirm", ExitCode.USAGE)
         typer.confirm(f"Irreversibly shred all data keys of subject {subject!r}?", abort=True)
-    table = _key_table(db)
-    provider = _provider_for(key)
-    n = FieldEncryptor(provider, table, key, tenant=tenant).shred_subject(subject)
+    n = len(shred_subject(_key_table(db), subject, tenant=tenant))
     if fmt is OutputFormat.json:
         _emit_json({"subject": subject, "tenant": tenant, "shredded_data_keys": n})
     else:
         typer.echo(f"shredded {n} data keys of subject {subject}")
 
 
-def _io_paths(src: Path | None, output: Path | None) -> tuple[Path | None, Path | None]:
+def _io_paths(
+    src: Path | None, output: Path | None, *, binary_out: bool
+) -> tuple[Path | None, Path | None]:
     src = None if src is None or str(src) == "-" else src
     out = None if output is None or str(output) == "-" else output
-    if out is None and sys.stdout.isatty():
+    if out is None and binary_out and sys.stdout.isatty():
         raise fail(
             "refusing to write binary output to a terminal: use --output FILE or a pipe",
             ExitCode.USAGE,
@@ -395,7 +394,7 @@ def encrypt_cmd(  # noqa: PLR0917 - Typer maps parameters to options
 ) -> None:
     """Encrypt a file or stdin into the AWS Encryption SDK message format (v2, committing)."""
     ctx = parse_context_arg(context)
-    src, out = _io_paths(src, output)
+    src, out = _io_paths(src, output, binary_out=True)
     keyring = keyring_for(key, store=None if is_kms_key_ref(key) else _open_store())
     suite = (
         Suite.AES256_HKDF_SHA512_COMMIT_ECDSA_P384 if signed else Suite.AES256_HKDF_SHA512_COMMIT
@@ -416,7 +415,7 @@ def decrypt_cmd(
     appears only once everything (including a signature) verified; to stdout, frames are
     released as each authenticates, and a bad signature at the end still exits non-zero."""
     ctx = parse_context_arg(context)
-    src, out = _io_paths(src, output)
+    src, out = _io_paths(src, output, binary_out=False)
     keyring = keyring_for(key, store=None if is_kms_key_ref(key) else _open_store())
     info = decrypt_file(src, out, keyring, expected_context=ctx)
     _report(info, fmt, "decrypted", out)
@@ -429,4 +428,4 @@ def register(app: typer.Typer) -> None:
     app.command("decrypt")(decrypt_cmd)
 
 
-__all__ = ["CacheLimits", "register"]
+__all__ = ["register"]

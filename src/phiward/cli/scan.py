@@ -154,6 +154,14 @@ def scan(
             "--no-names", help="Skip the dictionary name detector (faster, misses names)."
         ),
     ] = False,
+    ner: Annotated[
+        str | None,
+        typer.Option(
+            "--ner",
+            help="Add the spaCy NER tier with this installed model package (e.g. "
+            "en_core_web_sm; needs phiward[ner]). Off by default: slower.",
+        ),
+    ] = None,
     max_file_size: Annotated[
         int | None,
         typer.Option("--max-file-size", min=1, help="Skip files larger than this many bytes."),
@@ -177,6 +185,7 @@ def scan(
         workers=workers or settings.workers,
         max_file_bytes=max_file_size,
         names=not no_names,
+        ner_model=ner,
     )
     key = fingerprint_key(settings)
     show_progress = not quiet and err_console.is_terminal

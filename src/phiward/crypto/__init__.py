@@ -17,7 +17,7 @@ from pathlib import Path
 
 from phiward.crypto._blind import NORMALISERS, BlindIndex
 from phiward.crypto._cache import CacheLimits, CacheStats, DataKeyCache
-from phiward.crypto._fields import FieldEncryptor, token_key_id
+from phiward.crypto._fields import FieldEncryptor, shred_subject, token_key_id
 from phiward.crypto._files import decrypt_file, encrypt_file
 from phiward.crypto._keyrings import (
     EncryptedDataKey,
@@ -72,6 +72,7 @@ __all__ = [
     "is_kms_key_ref",
     "keyring_for",
     "rewrap_keys",
+    "shred_subject",
     "stale_keys",
     "token_key_id",
 ]

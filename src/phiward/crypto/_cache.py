@@ -7,14 +7,30 @@ tenant + master key id + context (never shared across them), and stats count the
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+A = TypeVar("A")
+
+_ALL: weakref.WeakSet[DataKeyCache[Any]] = weakref.WeakSet()
+
+
+def _clear_all_after_fork() -> None:
+    """A forked child must not reuse its parent's data keys: message counters (nonces) and
+    budgets would be duplicated across the two processes."""
+    for cache in list(_ALL):
+        cache._lock = threading.Lock()
+        cache._entries.clear()
+
+
+os.register_at_fork(after_in_child=_clear_all_after_fork)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +65,6 @@ class _Entry(Generic[T]):
     created: float
     messages: int = 0
     nbytes: int = 0
-    dead: bool = field(default=False)
 
 
 class DataKeyCache(Generic[T]):
@@ -68,27 +83,53 @@ class DataKeyCache(Generic[T]):
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: OrderedDict[Hashable, _Entry[T]] = OrderedDict()
+        _ALL.add(self)
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def _usable(self, entry: _Entry[T], nbytes: int, now: float) -> bool:
+    def acquire(
+        self, key: Hashable, nbytes: int, factory: Callable[[A], T], arg: A
+    ) -> tuple[T, int]:
+        """Like :meth:`get_or_create`, also returning this use's 1-based message number under
+        the entry, counted under the lock (unique per data key: usable as a GCM nonce counter).
+        ``factory(arg)`` avoids allocating a closure per call on hot paths."""
+        now = self._clock()
         lim = self.limits
-        return (
-            not entry.dead
-            and now - entry.created < lim.max_age
-            and entry.messages < lim.max_messages
-            and entry.nbytes + nbytes <= lim.max_bytes
-        )
+        with self._lock:
+            entry = self._entries.get(key)
+            if (
+                entry is not None
+                and now - entry.created < lim.max_age
+                and entry.messages < lim.max_messages
+                and entry.nbytes + nbytes <= lim.max_bytes
+            ):
+                entry.messages += 1
+                entry.nbytes += nbytes
+                self.stats.hits += 1
+                return entry.value, entry.messages
+        value = factory(arg)
+        with self._lock:
+            self.stats.misses += 1
+            self._entries[key] = _Entry(value, now, 1, nbytes)
+            while len(self._entries) > lim.capacity:
+                self._entries.popitem(last=False)
+                self.stats.evictions += 1
+        return value, 1
 
     def get_or_create(self, key: Hashable, nbytes: int, factory: Callable[[], T]) -> T:
         now = self._clock()
+        lim = self.limits
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and self._usable(entry, nbytes, now):
+            if (
+                entry is not None
+                and now - entry.created < lim.max_age
+                and entry.messages < lim.max_messages
+                and entry.nbytes + nbytes <= lim.max_bytes
+            ):
                 entry.messages += 1
                 entry.nbytes += nbytes
-                self._entries.move_to_end(key)
                 self.stats.hits += 1
                 return entry.value
         # Call the provider outside the lock: a slow KMS call must not block other keys.
@@ -97,20 +138,22 @@ class DataKeyCache(Generic[T]):
             self.stats.misses += 1
             self._entries[key] = _Entry(value, now, 1, nbytes)
             self._entries.move_to_end(key)
-            while len(self._entries) > self.limits.capacity:
+            while len(self._entries) > lim.capacity:
                 self._entries.popitem(last=False)
                 self.stats.evictions += 1
         return value
 
     def get(self, key: Hashable) -> T | None:
-        """A cached value for decryption (age-limited only), or ``None``."""
-        now = self._clock()
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or entry.dead or now - entry.created >= self.limits.max_age:
-                return None
-            self.stats.hits += 1
-            return entry.value
+        """A cached value for decryption (age-limited only), or ``None``.
+
+        Lock-free on the hot path (a dict read is atomic in CPython); the hit counter may
+        undercount slightly under heavy thread contention.
+        """
+        entry = self._entries.get(key)
+        if entry is None or self._clock() - entry.created >= self.limits.max_age:
+            return None
+        self.stats.hits += 1
+        return entry.value
 
     def put(self, key: Hashable, value: T) -> None:
         with self._lock:
@@ -125,7 +168,6 @@ class DataKeyCache(Generic[T]):
         with self._lock:
             doomed = [k for k in self._entries if predicate(k)]
             for k in doomed:
-                self._entries[k].dead = True
                 del self._entries[k]
             return len(doomed)
 

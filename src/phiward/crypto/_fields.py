@@ -4,15 +4,20 @@ Binary form (``encrypt_bytes``)::
 
     0x01 | data-key id (16) | nonce (12) | ciphertext | GCM tag (16)
 
-Text form (``encrypt``): ``pw1.`` + unpadded base64url of everything after the version byte. The
-AAD binds ``phiward-field-v1``, the tenant, table, column, record id (opaque ids, never PHI) and the
-data-key id, so a token copied to another row, column or tenant fails to decrypt.
+Text form (``encrypt``): ``pw1.`` + standard padded base64 of everything after the version byte
+(``+``/``/`` are fine in SQL text and JSON; the standard alphabet is the fastest to code). The
+AAD is ``phiward-field-v1`` | lp(tenant) | lp(table) | lp(column) | data-key id (16) | record id
+(lp = uint32 length prefix; opaque ids only, never PHI), so a token copied to another row, column
+or tenant fails to decrypt.
 """
 
 from __future__ import annotations
 
 import os
 import struct
+import threading
+import time
+import weakref
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +29,7 @@ from phiward.core.events import SecurityEvent, emit
 from phiward.crypto._cache import CacheLimits, DataKeyCache
 from phiward.crypto._keytable import KeyRow, KeyTable, check_provider
 from phiward.crypto._providers import KeyProvider
-from phiward.crypto._util import b64url_decode, b64url_encode
+from phiward.crypto._util import b64_decode_strict, b64_encode_str
 from phiward.errors import DecryptionError, KeyNotFoundError
 
 TOKEN_VERSION = 0x01
@@ -35,15 +40,47 @@ _TAG_LEN = 16
 _MIN_BODY = _ID_LEN + _NONCE_LEN + _TAG_LEN
 _LABEL = b"phiward-field-v1"
 _pack_i = struct.Struct(">I").pack
+_monotonic = time.monotonic
+_pack_nonce = struct.Struct(">4sQ").pack
+_MISMATCH = (
+    "field token does not authenticate: tampered, or bound to another table/column/record/tenant"
+)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Live:
-    """A data key in memory: its id (raw and hex) and a reusable AESGCM."""
+    """A data key in memory: its id (raw and hex), a reusable AESGCM, and whether it was
+    shredded (checked by every thread still holding it for encryption)."""
 
     raw_id: bytes
     hex_id: str
     aead: AESGCM
+    salt: bytes
+    tenant: str
+    dead: bool = False
+
+
+class _Slot:
+    """One thread's current encryption key for one subject, with its usage counters."""
+
+    __slots__ = ("expires", "live", "messages", "nbytes")
+
+    def __init__(self, live: _Live, expires: float) -> None:
+        self.live, self.expires, self.messages, self.nbytes = live, expires, 0, 0
+
+
+_ENCRYPTORS: weakref.WeakSet[FieldEncryptor] = weakref.WeakSet()
+
+
+def _forget_after_fork() -> None:
+    """A forked child must never continue its parent's nonce counters: drop every slot."""
+    for enc in list(_ENCRYPTORS):
+        enc._local = threading.local()
+        enc._slots_lock = threading.Lock()
+        enc._active = []
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _wrap_context(tenant: str, hex_id: str, subject: str | None) -> dict[str, str]:
@@ -78,6 +115,24 @@ class FieldEncryptor:
         self._tenant_b = _pack_i(len(tenant.encode())) + tenant.encode()
         self.cache: DataKeyCache[Any] = cache if cache is not None else DataKeyCache(limits)
         self._aad_prefix: dict[tuple[str, str], bytes] = {}
+        self.limits = self.cache.limits
+        self._max_messages = self.limits.max_messages
+        self._max_bytes = self.limits.max_bytes
+        self._entries = self.cache._entries  # read-only fast path of DataKeyCache.get
+        self._dec_hits = 0
+        self._local = threading.local()
+        self._slots_lock = threading.Lock()
+        self._active: list[_Slot] = []
+        self._retired_saved = 0
+        _ENCRYPTORS.add(self)
+
+    @property
+    def calls_saved(self) -> int:
+        """Key-provider calls avoided so far: encryptions that reused a cached data key, plus
+        decryptions that found their key in the cache."""
+        with self._slots_lock:
+            enc = self._retired_saved + sum(max(s.messages - 1, 0) for s in self._active)
+        return enc + self.cache.stats.hits + self._dec_hits
 
     # ---- data keys ----------------------------------------------------------------------
     def _new_key(self, subject: str | None) -> _Live:
@@ -112,16 +167,16 @@ class FieldEncryptor:
                 },
             )
         )
-        live = _Live(raw_id, hex_id, AESGCM(dk.plaintext))
-        self.cache.put(("dec", self.tenant, hex_id), live)
+        live = _Live(raw_id, hex_id, AESGCM(dk.plaintext), os.urandom(4), self.tenant)
+        self.cache.put(raw_id, live)
         return live
 
     def _load_key(self, raw_id: bytes) -> _Live:
-        hex_id = raw_id.hex()
-        ck: Hashable = ("dec", self.tenant, hex_id)
-        live = self.cache.get(ck)
-        if live is not None:
+        live = self.cache.get(raw_id)
+        if live is not None and live.tenant == self.tenant:
             return live  # type: ignore[no-any-return]
+        hex_id = raw_id.hex()
+        ck: Hashable = raw_id
         row = self.key_table.get(hex_id)
         if row is None or row.tenant != self.tenant:
             raise KeyNotFoundError(f"data key {hex_id} is not in the key table for this tenant")
@@ -131,21 +186,82 @@ class FieldEncryptor:
         plaintext = self.provider.decrypt_data_key(
             row.wrapped, row.master_key_id, _wrap_context(row.tenant, hex_id, row.subject)
         )
-        live = _Live(raw_id, hex_id, AESGCM(plaintext))
+        live = _Live(raw_id, hex_id, AESGCM(plaintext), b"", row.tenant)
         self.cache.put(ck, live)
         return live
 
-    def _aad(self, table: str, column: str, record_id: str, raw_id: bytes) -> bytes:
-        prefix = self._aad_prefix.get((table, column))
-        if prefix is None:
-            t, c = table.encode(), column.encode()
-            prefix = _LABEL + self._tenant_b + _pack_i(len(t)) + t + _pack_i(len(c)) + c
-            if len(self._aad_prefix) < 4096:
-                self._aad_prefix[(table, column)] = prefix
-        r = record_id.encode()
-        return prefix + _pack_i(len(r)) + r + raw_id
+    def _prefix(self, table: str, column: str) -> bytes:
+        t, c = table.encode(), column.encode()
+        prefix = _LABEL + self._tenant_b + _pack_i(len(t)) + t + _pack_i(len(c)) + c
+        if len(self._aad_prefix) < 4096:
+            self._aad_prefix[(table, column)] = prefix
+        return prefix
 
     # ---- tokens -------------------------------------------------------------------------
+    # The hot paths below are written flat on purpose: at 1 KiB, Python call overhead costs as
+    # much as AES-GCM itself.
+    #
+    # Nonces follow SP 800-38D's deterministic construction: a random 4-byte field fixed per
+    # data key, then the key's 8-byte message counter (counted under the cache lock). Keys used
+    # for encryption are always fresh in this process (never loaded from the table), and the
+    # cache forgets them in a forked child, so no (key, nonce) pair can repeat.
+    # AAD = label | lp(tenant) | lp(table) | lp(column) | data-key id (16) | record id: every
+    # field is length-delimited or fixed, so no two bindings serialise alike.
+    def _seal(  # noqa: PLR0917 - positional on purpose: the hot path
+        self,
+        head: bytes,
+        data: bytes,
+        table: str,
+        column: str,
+        record_id: str,
+        subject: str | None,
+    ) -> bytes:
+        """head | data-key id | nonce | ciphertext | tag.
+
+        Each thread encrypts with its own current data key per subject (no lock on the hot
+        path), so a key's message counter is only ever advanced by one thread.
+        """
+        try:
+            slot = self._local.slots[subject]
+        except (AttributeError, KeyError):
+            slot = None
+        n = len(data)
+        if (
+            slot is None
+            or slot.messages >= self._max_messages
+            or slot.nbytes + n > self._max_bytes
+            or slot.live.dead
+            or _monotonic() >= slot.expires
+        ):
+            slot = self._fresh_slot(subject)
+        slot.messages += 1
+        slot.nbytes += n
+        live = slot.live
+        raw_id = live.raw_id
+        nonce = _pack_nonce(live.salt, slot.messages)
+        aad = (
+            (self._aad_prefix.get((table, column)) or self._prefix(table, column))
+            + raw_id
+            + record_id.encode()
+        )
+        return b"".join((head, raw_id, nonce, live.aead.encrypt(nonce, data, aad)))
+
+    def _fresh_slot(self, subject: str | None) -> _Slot:
+        try:
+            slots: dict[str | None, _Slot] = self._local.slots
+        except AttributeError:
+            slots = self._local.slots = {}
+        old = slots.get(subject)
+        slot = _Slot(self._new_key(subject), _monotonic() + self.limits.max_age)
+        with self._slots_lock:
+            if old is not None:
+                self._retired_saved += max(old.messages - 1, 0)
+                if old in self._active:
+                    self._active.remove(old)
+            self._active.append(slot)
+        slots[subject] = slot
+        return slot
+
     def encrypt_bytes(
         self,
         value: bytes | str,
@@ -157,14 +273,7 @@ class FieldEncryptor:
     ) -> bytes:
         """The binary token (for ``bytea``/``BLOB`` columns): smallest and fastest."""
         data = value.encode("utf-8") if isinstance(value, str) else value
-        subj = subject
-        live: _Live = self.cache.get_or_create(
-            ("enc", self.tenant, self.master_key_id, subj), len(data), lambda: self._new_key(subj)
-        )
-        nonce = os.urandom(_NONCE_LEN)
-        raw_id = live.raw_id
-        ct = live.aead.encrypt(nonce, data, self._aad(table, column, record_id, raw_id))
-        return b"\x01" + raw_id + nonce + ct
+        return self._seal(b"\x01", data, table, column, record_id, subject)
 
     def encrypt(
         self,
@@ -175,18 +284,38 @@ class FieldEncryptor:
         record_id: str,
         subject: str | None = None,
     ) -> str:
-        """The text token ``pw1.<base64url>`` (for ``text`` columns and JSON)."""
-        token = self.encrypt_bytes(
-            value, table=table, column=column, record_id=record_id, subject=subject
+        """The text token ``pw1.<base64>`` (for ``text`` columns and JSON)."""
+        data = value.encode("utf-8") if isinstance(value, str) else value
+        return TEXT_PREFIX + b64_encode_str(
+            self._seal(b"", data, table, column, record_id, subject)
         )
-        return TEXT_PREFIX + b64url_encode(token[1:])
 
     def decrypt_bytes(self, token: bytes, *, table: str, column: str, record_id: str) -> bytes:
         if len(token) < 1 + _MIN_BODY or token[0] != TOKEN_VERSION:
             raise DecryptionError(
                 "not a phiward field token (bad version or length)", reason="corrupted"
             )
-        return self._open(memoryview(token)[1:], table, column, record_id)
+        raw_id = token[1:17]
+        live: _Live
+        entry = self._entries.get(raw_id)
+        if (
+            entry is not None
+            and entry.value.tenant == self.tenant
+            and _monotonic() - entry.created < self.limits.max_age
+        ):
+            live = entry.value
+            self._dec_hits += 1
+        else:
+            live = self._load_key(raw_id)
+        aad = (
+            (self._aad_prefix.get((table, column)) or self._prefix(table, column))
+            + raw_id
+            + record_id.encode()
+        )
+        try:
+            return live.aead.decrypt(token[17:29], token[29:], aad)
+        except InvalidTag:
+            raise DecryptionError(_MISMATCH, reason="wrong-context-or-tampered") from None
 
     def decrypt(self, token: str, *, table: str, column: str, record_id: str) -> bytes:
         if not token.startswith(TEXT_PREFIX):
@@ -194,59 +323,69 @@ class FieldEncryptor:
                 "not a phiward field token (missing 'pw1.' prefix)", reason="corrupted"
             )
         try:
-            body = b64url_decode(token[4:])
+            body = b64_decode_strict(token[4:])
         except (ValueError, UnicodeEncodeError):
-            raise DecryptionError(
-                "field token is not valid base64url", reason="corrupted"
-            ) from None
+            raise DecryptionError("field token is not valid base64", reason="corrupted") from None
         if len(body) < _MIN_BODY:
             raise DecryptionError("field token is truncated", reason="truncated")
-        return self._open(memoryview(body), table, column, record_id)
+        raw_id = body[:16]
+        live: _Live
+        entry = self._entries.get(raw_id)
+        if (
+            entry is not None
+            and entry.value.tenant == self.tenant
+            and _monotonic() - entry.created < self.limits.max_age
+        ):
+            live = entry.value
+            self._dec_hits += 1
+        else:
+            live = self._load_key(raw_id)
+        aad = (
+            (self._aad_prefix.get((table, column)) or self._prefix(table, column))
+            + raw_id
+            + record_id.encode()
+        )
+        try:
+            return live.aead.decrypt(body[16:28], body[28:], aad)
+        except InvalidTag:
+            raise DecryptionError(_MISMATCH, reason="wrong-context-or-tampered") from None
 
     def decrypt_str(self, token: str, *, table: str, column: str, record_id: str) -> str:
         return self.decrypt(token, table=table, column=column, record_id=record_id).decode("utf-8")
 
-    def _open(self, body: memoryview, table: str, column: str, record_id: str) -> bytes:
-        raw_id = bytes(body[:_ID_LEN])
-        live = self._load_key(raw_id)
-        try:
-            return live.aead.decrypt(
-                body[_ID_LEN : _ID_LEN + _NONCE_LEN],
-                body[_ID_LEN + _NONCE_LEN :],
-                self._aad(table, column, record_id, raw_id),
-            )
-        except InvalidTag:
-            raise DecryptionError(
-                "field token does not authenticate: tampered, or bound to another "
-                "table/column/record/tenant",
-                reason="wrong-context-or-tampered",
-            ) from None
-
     # ---- shredding ----------------------------------------------------------------------
     def shred_subject(self, subject: str) -> int:
         """Crypto-shred one subject: erase their wrapped data keys and drop cached copies."""
-        ids = self.key_table.shred_subject(self.tenant, subject)
-        wanted = set(ids)
-        self.cache.evict(
-            lambda k: (
-                isinstance(k, tuple)
-                and (
-                    (k[0] == "enc" and k[1] == self.tenant and k[3] == subject)
-                    or (k[0] == "dec" and k[1] == self.tenant and k[2] in wanted)
-                )
-            )
-        )
-        emit(
-            SecurityEvent(
-                "key.shred",
-                "D",
-                resource_type="subject-keys",
-                resource_id=subject,
-                subject_id=subject,
-                details={"data_keys": len(ids)},
-            )
-        )
+        ids = shred_subject(self.key_table, subject, tenant=self.tenant)
+        wanted = {bytes.fromhex(i) for i in ids}
+        for raw_id in wanted:
+            live = self.cache.get(raw_id)
+            if live is not None:
+                live.dead = True  # threads still encrypting with it switch to a new key
+        with self._slots_lock:
+            for slot in self._active:
+                if slot.live.raw_id in wanted:
+                    slot.live.dead = True
+        self.cache.evict(lambda k: k in wanted)
         return len(ids)
+
+
+def shred_subject(key_table: KeyTable, subject: str, *, tenant: str = "default") -> list[str]:
+    """Crypto-shred ``subject`` in ``key_table`` without needing any master key: their wrapped
+    data keys are erased, so no key can recover their data. Returns the data-key ids shredded.
+    Processes holding a cached copy keep it until the cache's ``max_age``."""
+    ids = key_table.shred_subject(tenant, subject)
+    emit(
+        SecurityEvent(
+            "key.shred",
+            "D",
+            resource_type="subject-keys",
+            resource_id=subject,
+            subject_id=subject,
+            details={"data_keys": len(ids), "tenant": tenant},
+        )
+    )
+    return ids
 
 
 def token_key_id(token: str | bytes) -> str:
@@ -254,7 +393,10 @@ def token_key_id(token: str | bytes) -> str:
     if isinstance(token, str):
         if not token.startswith(TEXT_PREFIX):
             raise DecryptionError("not a phiward field token", reason="corrupted")
-        body = b64url_decode(token[4:])
+        try:
+            body = b64_decode_strict(token[4:])
+        except ValueError:
+            raise DecryptionError("field token is not valid base64", reason="corrupted") from None
     else:
         body = token[1:]
     if len(body) < _MIN_BODY:

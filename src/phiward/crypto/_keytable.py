@@ -7,6 +7,8 @@ a tombstone so decryption says "shredded" instead of "unknown").
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,6 +51,19 @@ class KeyRow:
     shredded: bool
 
 
+_TABLES: weakref.WeakSet[KeyTable] = weakref.WeakSet()
+
+
+def _fresh_pools_after_fork() -> None:
+    """Database connections must not be shared with a forked child (SQLAlchemy's advice):
+    the child opens its own, leaving the parent's untouched."""
+    for table in list(_TABLES):
+        table.engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_fresh_pools_after_fork)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -80,6 +95,7 @@ class KeyTable:
                 raise ConfigError(f"key table URL is not usable: {type(exc).__name__}") from exc
         if create:
             metadata.create_all(self.engine)
+        _TABLES.add(self)
 
     def insert(self, row: KeyRow) -> None:
         with self.engine.begin() as conn:
@@ -160,7 +176,7 @@ class KeyTable:
                         data_keys.c.id == row.id,
                         data_keys.c.master_version == row.master_version,
                         data_keys.c.master_key_id == row.master_key_id,
-                        data_keys.c.wrapped.is_not(None),
+                        data_keys.c.wrapped == row.wrapped,
                     )
                     .values(
                         wrapped=wrapped,

@@ -109,7 +109,10 @@ class KmsKeyProvider(KeyProvider):
                 "encrypt": "Encrypt",
                 "rotate_key_on_demand": "RotateKeyOnDemand",
             }.get(op, op)
-            if code in {"AccessDeniedException", "UnauthorizedOperation", "AccessDenied"}:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code in {"AccessDeniedException", "UnauthorizedOperation", "AccessDenied"} or (
+                status == 403 and code in {"", "403"}
+            ):
                 raise KeyProviderUnavailable(
                     f"AWS KMS denied kms:{api} on {key_id}: missing permission"
                 ) from None
@@ -150,15 +153,6 @@ class KmsKeyProvider(KeyProvider):
             EncryptionContext=dict(context),
         )
         arn = str(resp["KeyId"])
-        emit(
-            SecurityEvent(
-                "datakey.create",
-                "C",
-                resource_type="master-key",
-                resource_id=arn,
-                details={"provider": self.name},
-            )
-        )
         return DataKey(bytes(resp["Plaintext"]), bytes(resp["CiphertextBlob"]), arn, arn)
 
     def decrypt_data_key(self, wrapped: bytes, key_id: str, context: Mapping[str, str]) -> bytes:

@@ -39,7 +39,7 @@ from phiward.core.events import SecurityEvent, emit
 from phiward.crypto._cache import DataKeyCache
 from phiward.crypto._keyrings import EncryptedDataKey, Keyring
 from phiward.crypto._util import serialize_context
-from phiward.errors import DecryptionError, InputError, PhiwardError
+from phiward.errors import CryptoError, DecryptionError, InputError, PhiwardError
 
 PUBLIC_KEY_FIELD = "aws-crypto-public-key"
 DEFAULT_FRAME_LENGTH = 64 * 1024
@@ -180,7 +180,17 @@ def encrypt_stream(
     else:
         data_key, edks = keyring.on_encrypt(ctx)
     if not edks:
-        raise DecryptionError("keyring produced no encrypted data keys", reason="keyring")
+        raise CryptoError("the keyring produced no encrypted data keys")
+    if not cached:
+        emit(
+            SecurityEvent(
+                "datakey.create",
+                "C",
+                resource_type="master-key",
+                resource_id=keyring.identity,
+                details={"purpose": "message", "suite": f"0x{int(suite):04X}"},
+            )
+        )
 
     message_id = os.urandom(32)
     enc_key, commitment = _derive(data_key, message_id, suite)
@@ -211,13 +221,15 @@ def encrypt_stream(
         seq_b = pack_i(seq)
         iv = _IV_PREFIX + seq_b
         if nxt:
+            head = seq_b + iv
             ct = aead.encrypt(iv, chunk, frame_aad + pack_iq(seq, len(chunk)))
-            out = seq_b + iv + ct
         else:
+            head = b"\xff\xff\xff\xff" + seq_b + iv + pack_i(len(chunk))
             ct = aead.encrypt(iv, chunk, final_aad + pack_iq(seq, len(chunk)))
-            out = b"\xff\xff\xff\xff" + seq_b + iv + pack_i(len(chunk)) + ct
-        dst.write(out)
-        hasher.update(out)
+        dst.write(head)
+        dst.write(ct)
+        hasher.update(head)
+        hasher.update(ct)
         total += len(chunk)
         if not nxt:
             break
@@ -359,8 +371,13 @@ def decrypt_stream(
     expected_context: Mapping[str, str] | None = None,
     max_edks: int = DEFAULT_MAX_EDKS,
     max_frame_length: int = MAX_FRAME_LENGTH,
+    cache: DataKeyCache[Any] | None = None,
+    tenant: str = "default",
 ) -> MessageInfo:
-    """Decrypt ``src`` to ``dst``; see :func:`_decrypt_stream`. Failures are audited too."""
+    """Decrypt ``src`` to ``dst``; see :func:`_decrypt_stream`. Failures are audited too.
+
+    With ``cache``, a data key unwrapped once is reused for later messages carrying the very same
+    encrypted data keys and context (one KMS Decrypt for many files of a cached encryption)."""
     try:
         return _decrypt_stream(
             src,
@@ -369,6 +386,8 @@ def decrypt_stream(
             expected_context=expected_context,
             max_edks=max_edks,
             max_frame_length=max_frame_length,
+            cache=cache,
+            tenant=tenant,
         )
     except PhiwardError as exc:
         reason = getattr(exc, "reason", type(exc).__name__)
@@ -393,6 +412,8 @@ def _decrypt_stream(
     expected_context: Mapping[str, str] | None,
     max_edks: int,
     max_frame_length: int,
+    cache: DataKeyCache[Any] | None,
+    tenant: str,
 ) -> MessageInfo:
     """Decrypt ``src`` to ``dst`` frame by frame. Every frame is authenticated before it is
     written; for signed messages the signature is checked at the end, *after* plaintext frames
@@ -408,7 +429,24 @@ def _decrypt_stream(
                 "expected (wrong context)",
                 reason="wrong-context",
             )
-    data_key = keyring.on_decrypt(info.edks, ctx)
+    if cache is not None:
+        ck = (
+            "file-dec",
+            tenant,
+            keyring.identity,
+            int(info.suite),
+            _ser_edks(info.edks),
+            serialize_context(ctx),
+        )
+        cached = cache.get(ck)
+        if cached is None:
+            data_key = keyring.on_decrypt(info.edks, ctx)
+            cache.put(ck, data_key)
+        else:
+            data_key = cached
+            info.cached_data_key = True
+    else:
+        data_key = keyring.on_decrypt(info.edks, ctx)
     message_id = bytes.fromhex(info.message_id)
     enc_key, expected_commit = _derive(data_key, message_id, info.suite)
     if not hmac.compare_digest(expected_commit, commitment):

@@ -23,6 +23,17 @@ try:  # pybase64 (the ``fast`` extra) is 3-5x faster on the hot path of field to
     def _b64url_decode_padded(text: bytes) -> bytes:
         return _b64.b64decode(text, altchars=b"-_", validate=True)
 
+    def b64_encode_str(data: bytes) -> str:
+        """Standard padded base64 as ``str`` (the field-token hot path)."""
+        return _b64.b64encode_as_string(data)
+
+    def b64_decode_strict(text: str) -> bytes:
+        """Strict standard base64 (padding required); ``ValueError`` on anything else."""
+        try:
+            return _b64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("bad base64") from exc
+
 except ImportError:  # pragma: no cover - exercised only without the extra
 
     def b64url_encode(data: bytes) -> str:
@@ -30,6 +41,15 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
     def _b64url_decode_padded(text: bytes) -> bytes:
         return base64.b64decode(text, altchars=b"-_", validate=True)
+
+    def b64_encode_str(data: bytes) -> str:
+        return binascii.b2a_base64(data, newline=False).decode("ascii")
+
+    def b64_decode_strict(text: str) -> bytes:
+        try:
+            return binascii.a2b_base64(text.encode("ascii"), strict_mode=True)
+        except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
+            raise ValueError("bad base64") from exc
 
 
 def b64url_decode(text: str) -> bytes:

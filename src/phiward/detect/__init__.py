@@ -59,24 +59,28 @@ def _default_fingerprinter() -> Fingerprinter:
 
 @cache
 def default_analyzer() -> Analyzer:
-    """An analyzer with the per-install fingerprint key and no filtering."""
-    return Analyzer(fingerprinter=_default_fingerprinter())
+    """An analyzer with the per-install fingerprint key and the configured ``min_confidence``
+    (0.5 unless ``phiward.toml`` or ``PHIWARD_MIN_CONFIDENCE`` says otherwise)."""
+    return Analyzer(
+        fingerprinter=_default_fingerprinter(), min_confidence=load_settings().min_confidence
+    )
 
 
 def analyze(
     text: str,
     *,
     entities: Iterable[EntityType] | None = None,
-    min_confidence: float = 0.0,
+    min_confidence: float | None = None,
     fingerprinter: Fingerprinter | None = None,
 ) -> list[Finding]:
-    """Every identifier found in ``text``, in order, masked and fingerprinted."""
-    if entities is None and min_confidence == 0.0 and fingerprinter is None:
+    """Every identifier found in ``text`` at or above ``min_confidence`` (default: the
+    ``min_confidence`` setting, 0.5), in order, masked and fingerprinted."""
+    if entities is None and min_confidence is None and fingerprinter is None:
         return default_analyzer().analyze(text)
     analyzer = Analyzer(
         fingerprinter=fingerprinter or _default_fingerprinter(),
         entities=entities,
-        min_confidence=min_confidence,
+        min_confidence=load_settings().min_confidence if min_confidence is None else min_confidence,
     )
     return analyzer.analyze(text)
 

@@ -10,6 +10,7 @@ come from a second, dictionary-driven pass over capitalised words (``_names``).
 from __future__ import annotations
 
 import bisect
+import importlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,6 +28,11 @@ try:  # google-re2 is a core dependency, but a platform without its wheel still 
     import re2 as _re2
 except ImportError:  # pragma: no cover - exercised only where the wheel is missing
     _re2 = None
+_hs: Any
+try:  # hyperscan (the "fast" extra) speeds up large texts; everything works without it.
+    _hs = importlib.import_module("hyperscan")
+except ImportError:  # pragma: no cover - exercised only without the extra
+    _hs = None
 
 CONTEXT_BEFORE = 48
 CONTEXT_AFTER = 16
@@ -49,8 +55,7 @@ class Candidate:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _group_rename(pattern: str, index: int) -> str:
-    return re.sub(r"\(\?P<(\w+)>", lambda m: f"(?P<r{index}_{m.group(1)}>", pattern)
+_INNER_GROUP = re.compile(r"\(\?P<\w+>")
 
 
 def _context_regex(words: tuple[str, ...]) -> re.Pattern[str] | None:
@@ -77,66 +82,79 @@ def default_backend() -> str:
 class PatternEngine:
     """The compiled multi-pattern: ``scan(text)`` returns raw candidates in text order.
 
-    A keyword-led match (``MRN: 123``) resumes the scan at its value, so the value can still be
-    seen by the other recognizers; overlap resolution then keeps the best reading.
+    With re2 the alternation carries one capturing group per recognizer and nothing else (inner
+    groups cost re2 a slower submatch engine); the value inside a keyword-led match is then
+    extracted by that recognizer's own ``re`` pattern, anchored at the match. A keyword-led match
+    (``MRN: 123``) resumes the scan at its value, so other recognizers still see the value;
+    overlap resolution then keeps the best reading.
     """
 
     def __init__(
-        self, recognizers: Iterable[Recognizer] = RECOGNIZERS, backend: str | None = None
+        self,
+        recognizers: Iterable[Recognizer] = RECOGNIZERS,
+        backend: str | None = None,
+        *,
+        hyperscan: bool = True,
     ) -> None:
         self.recognizers = tuple(recognizers)
         self.backend = backend or default_backend()
-        parts: list[str] = []
+        self.hyperscan = hyperscan
+        if self.backend not in ("re", "re2"):
+            raise ValueError(f"unknown regex backend {self.backend!r} (use 're' or 're2')")
+        self._comps: list[_Compiled] = []
+        self._own: list[re.Pattern[str] | None] = []
         for i, rec in enumerate(self.recognizers):
-            parts.append(f"(?P<r{i}>{_group_rename(rec.pattern, i)})")
-        self.pattern_text = "|".join(parts)
-        self._compiled: Any = self._compile(self.pattern_text, self.backend)
-        index: dict[str, int] = {
-            (k.decode() if isinstance(k, bytes) else k): v
-            for k, v in self._compiled.groupindex.items()
-        }
-        self._by_index: dict[int, _Compiled] = {}
-        self._by_name: dict[str, _Compiled] = {}
-        for i, rec in enumerate(self.recognizers):
-            comp = _Compiled(
-                rec,
-                index[f"r{i}"],
-                index.get(f"r{i}_v"),
-                index.get(f"r{i}_zip"),
-                _context_regex(rec.context),
+            own = re.compile(rec.pattern)
+            has_groups = bool(own.groupindex)
+            self._own.append(own if has_groups else None)
+            self._comps.append(
+                _Compiled(
+                    rec,
+                    i + 1,
+                    1 if "v" in own.groupindex else None,
+                    2 if "zip" in own.groupindex else None,
+                    _context_regex(rec.context),
+                )
             )
-            self._by_index[comp.group] = comp
-            self._by_name[f"r{i}"] = comp
-
-    @staticmethod
-    def _compile(pattern: str, backend: str) -> Any:
-        if backend == "re":
-            return re.compile(pattern)
-        if backend == "re2":
+        if self.backend == "re2":
             if _re2 is None:
                 raise ValueError("regex backend 're2' needs the google-re2 package")
+            bodies = [_INNER_GROUP.sub("(?:", r.pattern) for r in self.recognizers]
             options = _re2.Options()
             options.max_mem = 256 << 20
+            self.pattern_text = "|".join(f"({b})" for b in bodies)
             # Bytes in, bytes out: the binding would re-encode a str on every search() call.
-            return _re2.compile(pattern.encode(), options)
-        raise ValueError(f"unknown regex backend {backend!r} (use 're' or 're2')")
+            self._compiled: Any = _re2.compile(self.pattern_text.encode(), options)
+        else:
+            bodies = [_INNER_GROUP.sub("(?:", r.pattern) for r in self.recognizers]
+            self.pattern_text = "|".join(f"(?P<r{i}>{b})" for i, b in enumerate(bodies))
+            self._compiled = re.compile(self.pattern_text)
+        self._by_name = {f"r{i}": i for i in range(len(self.recognizers))}
 
-    def _which(self, m: Any) -> _Compiled:
-        name = m.lastgroup
-        if isinstance(name, bytes):
-            name = name.decode()
-        comp = self._by_name.get(name) if name is not None else None
-        if comp is not None:
-            return comp
-        for idx, comp in self._by_index.items():  # pragma: no cover - lastgroup is reliable
-            if m.start(idx) != -1:
-                return comp
-        raise AssertionError("match without a recognizer group")
+    def _index(self, m: Any) -> int:
+        """Which recognizer (0-based) produced match ``m``."""
+        if self.backend == "re":
+            return self._by_name[m.lastgroup]
+        spans = getattr(m, "_spans", None)
+        if spans is not None:  # google-re2's match keeps all group spans; reading them is fast
+            for i in range(1, len(spans)):
+                if spans[i][0] != -1:
+                    return i - 1
+        return int(m.lastindex) - 1
 
     def scan(self, text: str) -> list[Candidate]:
+        """Raw candidates (validated, context-scored, not yet overlap-resolved)."""
+        global _scanned_chars  # noqa: PLW0603 - a per-process tally deciding when to compile
+        if self.hyperscan and self.backend == "re2" and len(text) >= HYPERSCAN_MIN_CHARS:
+            key = tuple(r.pattern for r in self.recognizers)
+            if _HS_CACHE.get(key) is not None or _scanned_chars >= HYPERSCAN_AFTER_CHARS:
+                hs = _hyperscan_db(self.recognizers)
+                if hs is not None:
+                    return self._scan_hyperscan(text, hs)
+            _scanned_chars += len(text)
         out: list[Candidate] = []
         search = self._compiled.search
-        lower: str | None = None
+        state = _ScanState(text)
         haystack: str | bytes = text
         conv: _Offsets | None = None
         if self.backend == "re2":
@@ -149,63 +167,172 @@ class PatternEngine:
             m = search(haystack, pos)
             if m is None:
                 break
-            comp = self._which(m)
-            rec = comp.rec
+            i = self._index(m)
             bms, bme = m.span()
-            if comp.value_group is not None and m.start(comp.value_group) != -1:
-                bs, be = m.span(comp.value_group)
-            else:
-                bs, be = bms, bme
-            pos = bs if bs > bms else max(bme, bms + 1)
             if conv is None:
-                ms, s, e = bms, bs, be
+                ms, me = bms, bme
             else:
-                ms, s, e = conv.char(bms), conv.char(bs), conv.char(be)
-            value = text[s:e]
-            if rec.entity is EntityType.URL:
-                stripped = value.rstrip(".,;:!?")
-                e -= len(value) - len(stripped)
-                value = stripped
-            if rec.validator is not None and not rec.validator(value):
-                continue
-            if lower is None:
-                lower = text.lower()
-            ctx: tuple[str, ...] = ()
-            if comp.context is not None:
-                window = lower[max(0, ms - CONTEXT_BEFORE) : e + CONTEXT_AFTER]
-                ctx = tuple(dict.fromkeys(c.group() for c in comp.context.finditer(window)))
-            conf = rec.context_score if ctx else rec.score
-            entity = rec.entity
-            notes: tuple[str, ...] = ()
-            if entity is EntityType.PHONE:
-                if _FAX.search(lower, max(0, s - 24), s):
-                    entity = EntityType.FAX
-                if value.isdigit() and not ctx:
-                    conf = 0.35  # a bare ten-digit run is as likely an id as a phone
-            elif entity is EntityType.DATE and not ctx and _TIME_AFTER.match(text, e):
-                conf = 0.35  # a timestamp: a system event, not usually a date about a person
-                notes = ("timestamp",)
-            elif entity is EntityType.IP_ADDRESS and _VERSION_BEFORE.search(
-                lower[max(0, s - 12) : s]
-            ):
-                conf = 0.3  # "version 3.10.4.1" is a version number, not an address
-                notes = ("version-like",)
-            elif entity is EntityType.SSN and " " in value and not ctx:
-                conf = 0.45
-            elif entity is EntityType.ZIP_CODE and value[:3] in _validators.RESTRICTED_ZIP3:
-                notes = ("restricted-zip3",)
-            out.append(Candidate(entity, s, e, conf, rec.name, rec.validator_name, ctx, notes))
-            if comp.zip_group is not None and m.start(comp.zip_group) != -1:
-                bzs, bze = m.span(comp.zip_group)
-                pos = max(pos, bze)
-                zs, ze = (bzs, bze) if conv is None else (conv.char(bzs), conv.char(bze))
-                znotes = (
-                    ("restricted-zip3",) if text[zs : zs + 3] in _validators.RESTRICTED_ZIP3 else ()
+                ms, me = conv.char(bms), conv.char(bme)
+            s = self._emit(state, i, ms, me, out)
+            if s > ms:
+                # resume at the value: convert back to the haystack's offsets
+                pos = (
+                    s if conv is None else bms + len(text[ms:s].encode("utf-8", "surrogateescape"))
                 )
-                out.append(
-                    Candidate(EntityType.ZIP_CODE, zs, ze, 0.9, "city_state_zip", None, (), znotes)
-                )
+            else:
+                pos = max(bme, bms + 1)
         return out
+
+    def _scan_hyperscan(self, text: str, hs: _Hyperscan) -> list[Candidate]:
+        """All recognizers' matches from one hyperscan pass (each pattern reports its own)."""
+        data = text.encode("utf-8", "surrogateescape")
+        best: dict[tuple[int, int], int] = {}
+
+        def on_match(i: int, start: int, end: int, flags: int, ctx: object) -> None:
+            key = (start, i)
+            if best.get(key, -1) < end:
+                best[key] = end
+
+        hs.db.scan(data, match_event_handler=on_match)
+        out: list[Candidate] = []
+        state = _ScanState(text)
+        conv = _Offsets(data) if len(data) != len(text) else None
+        for (bs, i), be in sorted(best.items()):
+            if conv is None:
+                ms, me = bs, be
+            else:
+                ms, me = conv.char(bs), conv.char(be)
+            self._emit(state, i, ms, me, out)
+        if hs.rest is not None:  # recognizers hyperscan could not compile
+            out.extend(hs.rest.scan(text))
+            out.sort(key=lambda c: c.start)
+        return out
+
+    def _emit(self, state: _ScanState, i: int, ms: int, me: int, out: list[Candidate]) -> int:
+        """Validate and score recognizer ``i``'s match at ``[ms, me)``; returns the value start."""
+        text = state.text
+        comp = self._comps[i]
+        rec = comp.rec
+        s, e = ms, me
+        zip_span: tuple[int, int] | None = None
+        own = self._own[i]
+        if own is not None:
+            pm = own.match(text, ms)
+            if pm is not None:
+                if comp.value_group is not None and pm.start("v") != -1:
+                    s, e = pm.span("v")
+                if comp.zip_group is not None and pm.start("zip") != -1:
+                    zip_span = pm.span("zip")
+        value = text[s:e]
+        if rec.entity is EntityType.URL:
+            stripped = value.rstrip(".,;:!?")
+            e -= len(value) - len(stripped)
+            value = stripped
+        if rec.validator is not None and not rec.validator(value):
+            return s
+        lower = state.lower
+        ctx: tuple[str, ...] = ()
+        if comp.context is not None:
+            window = lower[max(0, ms - CONTEXT_BEFORE) : e + CONTEXT_AFTER]
+            ctx = tuple(dict.fromkeys(c.group() for c in comp.context.finditer(window)))
+        conf = rec.context_score if ctx else rec.score
+        entity = rec.entity
+        notes: tuple[str, ...] = ()
+        if entity is EntityType.PHONE:
+            if _FAX.search(lower, max(0, s - 24), s):
+                entity = EntityType.FAX
+            if value.isdigit() and not ctx:
+                conf = 0.35  # a bare ten-digit run is as likely an id as a phone
+        elif (
+            entity is EntityType.DATE
+            and not ctx
+            and _TIME_AFTER.match(text, e)
+            and (s == 0 or text[s - 1] in "\n[")
+        ):
+            conf = 0.35  # a log line's timestamp: a system event, not a date about a person
+            notes = ("timestamp",)
+        elif entity is EntityType.IP_ADDRESS and _VERSION_BEFORE.search(lower[max(0, s - 12) : s]):
+            conf = 0.3  # "version 3.10.4.1" is a version number, not an address
+            notes = ("version-like",)
+        elif entity is EntityType.SSN and " " in value and not ctx:
+            conf = 0.45
+        elif entity is EntityType.ZIP_CODE and value[:3] in _validators.RESTRICTED_ZIP3:
+            notes = ("restricted-zip3",)
+        out.append(Candidate(entity, s, e, conf, rec.name, rec.validator_name, ctx, notes))
+        if zip_span is not None:
+            zs, ze = zip_span
+            znotes = (
+                ("restricted-zip3",) if text[zs : zs + 3] in _validators.RESTRICTED_ZIP3 else ()
+            )
+            out.append(
+                Candidate(EntityType.ZIP_CODE, zs, ze, 0.9, "city_state_zip", None, (), znotes)
+            )
+        return s
+
+
+class _ScanState:
+    """Per-text values computed once (the lower-cased text for context windows)."""
+
+    __slots__ = ("_lower", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._lower: str | None = None
+
+    @property
+    def lower(self) -> str:
+        if self._lower is None:
+            self._lower = self.text.lower()
+        return self._lower
+
+
+# Hyperscan is faster per text from about 2 KiB, but compiling its database costs one to four
+# seconds per process: a process switches to it only after scanning HYPERSCAN_AFTER_CHARS with
+# re2, so small scans (a pre-commit hook, a folder of notes) never pay the compile and large
+# ones (logs, exports) amortise it.
+HYPERSCAN_MIN_CHARS = 2 * 1024
+HYPERSCAN_AFTER_CHARS = 16 * 1024 * 1024
+_scanned_chars = 0
+
+
+@dataclass(frozen=True)
+class _Hyperscan:
+    db: Any
+    rest: PatternEngine | None
+
+
+_HS_CACHE: dict[tuple[str, ...], _Hyperscan | None] = {}
+
+
+def _hyperscan_db(recognizers: tuple[Recognizer, ...]) -> _Hyperscan | None:
+    """A hyperscan database for these recognizers (compiled once per process), or ``None``
+    when hyperscan is not installed (the ``fast`` extra) or refuses the patterns."""
+    key = tuple(r.pattern for r in recognizers)
+    if key in _HS_CACHE:
+        return _HS_CACHE[key]
+    result: _Hyperscan | None = None
+    if _hs is not None:
+        ids, exprs, rejected = [], [], []
+        flags = _hs.HS_FLAG_SOM_LEFTMOST
+        for i, rec in enumerate(recognizers):
+            expr = _INNER_GROUP.sub("(?:", rec.pattern).encode()
+            try:
+                probe = _hs.Database()
+                probe.compile(expressions=[expr], ids=[i], elements=1, flags=[flags])
+            except Exception:  # hyperscan.error: "Pattern is too large", unsupported syntax
+                rejected.append(rec)
+                continue
+            ids.append(i)
+            exprs.append(expr)
+        try:
+            db = _hs.Database()
+            db.compile(expressions=exprs, ids=ids, elements=len(exprs), flags=[flags] * len(ids))
+            rest = PatternEngine(rejected, backend="re2", hyperscan=False) if rejected else None
+            result = _Hyperscan(db, rest)
+        except Exception:
+            result = None
+    _HS_CACHE[key] = result
+    return result
 
 
 class _Offsets:
@@ -227,24 +354,37 @@ class _Offsets:
         return self._c
 
 
-def resolve_overlaps(cands: list[Candidate]) -> list[Candidate]:
-    """Keep the best of overlapping candidates: higher confidence, then longer, then earlier."""
-    if len(cands) < 2:
-        return sorted(cands, key=lambda c: c.start)
-    ranked = sorted(cands, key=lambda c: (-c.confidence, -(c.end - c.start), c.start))
+def _pick(cluster: list[Candidate]) -> list[Candidate]:
+    ranked = sorted(cluster, key=lambda c: (-c.confidence, -(c.end - c.start), c.start))
     kept: list[Candidate] = []
-    starts: list[int] = []
-    ends: list[int] = []
     for c in ranked:
-        i = bisect.bisect_right(starts, c.start)
-        if i > 0 and ends[i - 1] > c.start:
+        if all(c.end <= k.start or k.end <= c.start for k in kept):
+            kept.append(c)
+    return sorted(kept, key=lambda c: c.start)
+
+
+def resolve_overlaps(cands: list[Candidate]) -> list[Candidate]:
+    """Keep the best of overlapping candidates: higher confidence, then longer, then earlier.
+
+    Candidates are swept in start order and grouped into clusters of transitively overlapping
+    spans; only a cluster (usually one or two candidates) is ranked, so this is O(n log n).
+    """
+    if len(cands) < 2:
+        return list(cands)
+    ordered = sorted(cands, key=lambda c: (c.start, -c.end))
+    out: list[Candidate] = []
+    cluster = [ordered[0]]
+    reach = ordered[0].end
+    for c in ordered[1:]:
+        if c.start < reach:
+            cluster.append(c)
+            reach = max(reach, c.end)
             continue
-        if i < len(starts) and starts[i] < c.end:
-            continue
-        starts.insert(i, c.start)
-        ends.insert(i, c.end)
-        kept.insert(i, c)
-    return kept
+        out.extend(cluster if len(cluster) == 1 else _pick(cluster))
+        cluster = [c]
+        reach = c.end
+    out.extend(cluster if len(cluster) == 1 else _pick(cluster))
+    return out
 
 
 class LineIndex:

@@ -204,6 +204,85 @@ _STOP = frozenset(
         "Daily",
         "Per",
         "Tablet",
+        "But",
+        "So",
+        "If",
+        "Or",
+        "As",
+        "We",
+        "You",
+        "He",
+        "She",
+        "They",
+        "It",
+        "Its",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "There",
+        "Here",
+        "Then",
+        "When",
+        "Where",
+        "Why",
+        "How",
+        "What",
+        "Who",
+        "Which",
+        "While",
+        "After",
+        "Before",
+        "Because",
+        "Since",
+        "Until",
+        "Also",
+        "Just",
+        "Only",
+        "Very",
+        "Please",
+        "Thanks",
+        "Thank",
+        "Hello",
+        "Dear",
+        "Love",
+        "Secretly",
+        "Best",
+        "Regards",
+        "Sincerely",
+        "Today",
+        "Tomorrow",
+        "Yesterday",
+        "Is",
+        "Are",
+        "Was",
+        "Were",
+        "Be",
+        "Been",
+        "Has",
+        "Have",
+        "Had",
+        "Do",
+        "Does",
+        "Did",
+        "My",
+        "Our",
+        "Your",
+        "His",
+        "Her",
+        "Their",
+        "Me",
+        "Us",
+        "Them",
+        "All",
+        "Any",
+        "Some",
+        "Every",
+        "Each",
+        "Many",
+        "Most",
+        "More",
+        "Less",
     ]
 )
 _NOT_AFTER_TITLE = frozenset(
@@ -242,9 +321,10 @@ _CONTEXT = re.compile(
     r"contact|signed|attending|physician|provider|nurse|referred by|seen by|family|"
     r"grandson|granddaughter|aunt|uncle|cousin|friend|partner|member|subscriber|insured)\b"
 )
+_UP = "A-ZÀ-ÖØ-Þ\u0100-\u024f"
 _TOKEN = re.compile(
-    r"\b(?:[A-Z]'[A-Z][a-z]+|[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:['-]?[A-ZÀ-ÖØ-Þ]?[a-zß-öø-ÿ]+)?"
-    r"|[A-ZÀ-ÖØ-Þ]{2,}(?:['-][A-ZÀ-ÖØ-Þ]+)?|[A-Z]\.?)(?=\W|$)"
+    rf"\b(?:[A-Z]'[A-Z][a-z]+|[{_UP}][^\W\d_A-Z]+(?:['-]?[{_UP}][^\W\d_A-Z]+)?"
+    rf"|[A-Z]{{2,}}(?:['-][A-Z]+)?|[A-Z]\.?)(?=\W|$)"
 )
 
 
@@ -306,6 +386,21 @@ def find_names(text: str, lists: NameLists | None = None) -> list[NameHit]:
                 j += 1
             else:
                 break
+        if i == j:  # the common case, one capitalised word: reject cheaply
+            t = toks[i][2].casefold()
+            if t in amb or len(t) < 3 or t in _TITLES:
+                i += 1
+                continue
+            if t not in first and t not in last and not _near_context(text, toks[i][0]):
+                i += 1
+                continue
+        else:  # several words: skip runs with no listed name, no title and no context word
+            words = [tok[2].rstrip(".").casefold() for tok in toks[i : j + 1]]
+            if not any(w in first or w in last or w in _TITLES for w in words) and not (
+                _near_context(text, toks[i][0])
+            ):
+                i = j + 1
+                continue
         run = toks[i : j + 1]
         i = j + 1
         hits.extend(_score_run(text, run, first, last, amb))
@@ -409,21 +504,68 @@ def _score_core(
         return [NameHit(s, e, 0.75 if listed else 0.6, "single+context", ctx)]
     if listed and ctx:
         return [NameHit(s, e, 0.7, "single+context", ctx)]
+    if w in first and w not in last:
+        return [NameHit(s, e, 0.55, "single-first-name")]
     if listed and s > 0 and text[max(0, s - 2) : s].strip() not in (".", ""):
         return [NameHit(s, e, 0.4, "single")]
     return []
 
 
-_NEAR = re.compile(
-    r"(?:\b(?:patient|pt|name|named|son|daughter|wife|husband|mother|father|brother|sister|"
-    r"spouse|guardian|caregiver|signed by|seen by|referred by|attending|contact|kin|"
-    r"grandson|granddaughter|aunt|uncle|friend|partner)\b|\bmd\b|\bdr\.?)\s*[:#,-]?\s*$"
+_NEAR_WORDS: tuple[str, ...] = (
+    "patient",
+    "pt",
+    "name",
+    "named",
+    "son",
+    "daughter",
+    "wife",
+    "husband",
+    "mother",
+    "father",
+    "brother",
+    "sister",
+    "spouse",
+    "guardian",
+    "caregiver",
+    "attending",
+    "contact",
+    "kin",
+    "grandson",
+    "granddaughter",
+    "aunt",
+    "uncle",
+    "friend",
+    "partner",
+    "called",
+    "i'm",
+    "md",
+    "dr",
+    "dr.",
+    "tell",
+    "signed by",
+    "seen by",
+    "referred by",
+    "name is",
+    "i am",
+    "directed by",
+    "written by",
+    "starring",
+    "assistant to",
+    "ask for",
 )
 
 
 def _near_context(text: str, start: int) -> bool:
     """A context word right before the name (``Patient: ``, ``daughter ``, ``signed by ``)."""
-    return bool(_NEAR.search(text[max(0, start - 24) : start].casefold()))
+    window = text[max(0, start - 24) : start].rstrip(" \t:#,-").casefold()
+    if not window.endswith(_NEAR_WORDS):
+        return False
+    for w in _NEAR_WORDS:  # the word must start at a word boundary ("pt" is not "accept")
+        if window.endswith(w):
+            before = window[-len(w) - 1 : -len(w)]
+            if not before or not before.isalnum():
+                return True
+    return False
 
 
 def _context(text: str, start: int) -> tuple[str, ...]:

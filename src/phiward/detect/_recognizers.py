@@ -72,6 +72,11 @@ def _phone_ok(value: str) -> bool:
     return len(d) == 10 and v.nanp(d[:3], d[3:6]) and len(set(d)) > 2
 
 
+def _phone_digits_ok(value: str) -> bool:
+    d = v.digits(value.split("x", maxsplit=1)[0])
+    return 7 <= len(d) <= 15 and len(set(d)) > 2
+
+
 def _ssn_ok(value: str) -> bool:
     return v.ssn(value)
 
@@ -167,9 +172,9 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "account_keyword",
         E.ACCOUNT_NUMBER,
-        r"\b(?i:account (?:number|no\.?|#|id)|acct\.?(?: ?(?:no\.?|#|number))?|"
+        r"\b(?i:account(?: (?:number|no\.?|#|id))?|acct\.?(?: ?(?:no\.?|#|number))?|"
         r"billing (?:id|#|number)|invoice (?:no\.?|#|number)|claim (?:id|#|number|no\.?)|"
-        r"iban)" + _SEP + r"(?P<v>[A-Z0-9][A-Z0-9-]{4,33})\b",
+        r"iban)" + _SEP + r"(?P<v>[A-Z]{0,4}\d[A-Z0-9-]{3,30})\b",
         0.85,
         0.85,
     ),
@@ -258,7 +263,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "credit_card",
         E.CREDIT_CARD,
-        r"\b(?P<v>(?:\d{4}[- ]?){3}\d{1,7}|\d{4}[- ]?\d{6}[- ]?\d{4,5})\b",
+        r"\b(?P<v>(?:\d{4}[- ]?){2}\d{4}(?:[- ]?\d{1,7})?|\d{4}[- ]?\d{6}[- ]?\d{4,5})\b",
         0.9,
         0.97,
         ("card", "visa", "mastercard", "amex", "credit", "cc", "payment", "discover"),
@@ -278,13 +283,25 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "phone_nanp",
         E.PHONE,
-        r"(?P<v>(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\b\d{3}[ .-]?)\d{3}[ .-]?\d{4}\b"
-        r"(?: ?(?:x|ext\.?|extension) ?\d{1,6}\b)?)",
+        r"(?P<v>(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\b\d{3}[ .-]?)\d{3}[ .-]?\d{4}"
+        r"(?: ?(?:x|ext\.?|extension) ?\d{1,6})?)\b",
         0.8,
         0.95,
         _PHONE_CONTEXT,
         _phone_ok,
         "nanp",
+    ),
+    Recognizer(
+        "phone_keyword",
+        E.PHONE,
+        r"\b(?i:phone|tel|telephone|mobile|cell|fax|call me on|call me at|answering at|"
+        r"messages to|desk|office|contact number)\b\s*[:.]?\s*"
+        r"(?P<v>\+?(?:\(\d{1,4}\) ?)?\d{2,5}(?:[ .-]?\(?\d{2,5}\)?){1,4}(?: ?x\d{1,6})?)\b",
+        0.8,
+        0.8,
+        (),
+        _phone_digits_ok,
+        "digit-count",
     ),
     Recognizer(
         "phone_intl",

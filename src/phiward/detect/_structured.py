@@ -56,7 +56,7 @@ _HEADER_WORDS: tuple[tuple[re.Pattern[str], E], ...] = tuple(
         (r"(creditcard|cardnumber|ccnumber|pan)$", E.CREDIT_CARD),
         (r"(license|licence|dl|driverslicense)(number|no)?$", E.LICENSE_NUMBER),
         (r"^dea(number|no)?$", E.DEA_NUMBER),
-        (r"^npi$", E.NPI),
+        (r"npi(number|no)?$", E.NPI),
         (r"^(vin|vehicleid|licenseplate|plate)$", E.VEHICLE_ID),
         (r"(deviceid|serialnumber|serialno|udi)$", E.DEVICE_ID),
         (r"(ip|ipaddress|clientip|remoteaddr|remoteip)$", E.IP_ADDRESS),

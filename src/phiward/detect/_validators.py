@@ -53,12 +53,17 @@ def npi(value: str) -> bool:
 
 
 def credit_card(value: str) -> bool:
-    """13-19 digits, a known issuer prefix (Visa, Mastercard, Amex, Discover, JCB, Diners), Luhn."""
+    """12-19 digits, a known issuer prefix (Visa, Mastercard, Amex, Discover, JCB, Diners,
+    Maestro), Luhn."""
     d = digits(value)
-    if not 13 <= len(d) <= 19 or len(set(d)) == 1:
+    if not 12 <= len(d) <= 19 or len(set(d)) == 1:
         return False
+    if len(d) < 13 and not (d[:2] == "50" or 56 <= int(d[:2]) <= 69):
+        return False  # only Maestro numbers are that short
     known = (
         d[0] == "4"
+        or d[:2] == "50"
+        or 56 <= int(d[:2]) <= 69
         or 51 <= int(d[:2]) <= 55
         or 2221 <= int(d[:4]) <= 2720
         or d[:2] in {"34", "37", "36", "38", "65"}

@@ -25,6 +25,7 @@ from phiward.core.masking import mask
 from phiward.detect._engine import Analyzer
 from phiward.detect._structured import ColumnClass, ColumnStats, StructuredAnalyzer, classify
 from phiward.detect._structured import header_entity as _header_entity
+from phiward.detect.ner import load_ner
 from phiward.discover._walk import iter_files
 from phiward.errors import InputError
 from phiward.formats import TextUnit, reader_for
@@ -45,6 +46,7 @@ class ScanOptions:
     sample_rows: int = 200
     min_column_share: float = 0.6
     names: bool = True
+    ner_model: str | None = None
 
 
 @dataclass
@@ -245,11 +247,13 @@ def _run_worker(item: tuple[str, str]) -> FileResult:
 
 
 def _make_analyzer(fp: Fingerprinter, options: ScanOptions) -> Analyzer:
+    extra = [load_ner(options.ner_model)] if options.ner_model else []
     return Analyzer(
         fingerprinter=fp,
         entities=options.entities,
         min_confidence=options.min_confidence,
         names=options.names,
+        extra=extra,
     )
 
 
@@ -269,6 +273,8 @@ def scan_paths(
     fingerprints from every worker agree. Emits one ``scan.run`` security event at the end.
     """
     options = options or ScanOptions()
+    if options.ner_model:
+        load_ner(options.ner_model)  # fail fast (ConfigError) before any worker starts
     started = time.time()
     t0 = time.perf_counter()
     try:

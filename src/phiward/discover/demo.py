@@ -197,6 +197,39 @@ _MEDS = [
     "furosemide 40 mg daily",
     "insulin glargine 20 units",
 ]
+# Narrative without identifiers, as most of a real discharge summary is.
+_COURSE = [
+    "Blood cultures were drawn and empiric antibiotics were started in the emergency department.",
+    "Chest radiograph showed a right lower lobe consolidation without effusion.",
+    "The patient was continued on home medications except for the diuretic, which was held.",
+    "Physical therapy evaluated the patient and recommended home with outpatient therapy.",
+    "Renal function improved with intravenous fluids and creatinine returned to baseline.",
+    "Telemetry showed sinus rhythm with occasional premature ventricular contractions.",
+    "Pain was controlled with acetaminophen and low-dose oxycodone as needed.",
+    "Cardiology was consulted and recommended continuing anticoagulation at discharge.",
+    "Glucose was managed with basal-bolus insulin and the hemoglobin A1c was 8.4 percent.",
+    "The wound was examined daily and showed no signs of spreading erythema or purulence.",
+    "Repeat laboratory studies on the day of discharge were within normal limits.",
+    "Speech and swallow evaluation cleared the patient for a regular consistency diet.",
+    "Oxygen was weaned to room air with saturations above 94 percent at rest and ambulation.",
+    "The Foley catheter was removed on hospital day two and the patient voided spontaneously.",
+    "Echocardiogram showed an ejection fraction of 40 percent with mild mitral regurgitation.",
+    "Warning signs were reviewed, including fever, worsening shortness of breath and chest pain.",
+    "The family was updated at the bedside and agreed with the plan of care.",
+    "Vital signs remained stable overnight and the patient tolerated oral intake well.",
+    "Antibiotics will be continued for a total course of seven days.",
+    "Home health nursing will visit twice weekly for medication reconciliation and wound care.",
+]
+_EXAM = [
+    "General: alert, oriented, in no acute distress.",
+    "HEENT: mucous membranes moist, oropharynx clear.",
+    "Cardiovascular: regular rate and rhythm, no murmurs, rubs or gallops.",
+    "Lungs: decreased breath sounds at the right base, no wheezes.",
+    "Abdomen: soft, non-tender, non-distended, normal bowel sounds.",
+    "Extremities: trace bilateral lower extremity edema, pulses intact.",
+    "Neurologic: cranial nerves intact, strength five out of five throughout.",
+    "Skin: warm and dry, healing incision without drainage.",
+]
 _MONTHS = [
     "January",
     "February",
@@ -250,7 +283,10 @@ def _ssn(rng: random.Random) -> str:
 
 def _phone(rng: random.Random) -> str:
     area = rng.choice([212, 303, 415, 503, 617, 702, 773, 801, 907, 919])
-    return f"({area}) {rng.randint(200, 989)}-{rng.randint(0, 9999):04d}"
+    exchange = rng.randint(200, 989)
+    if exchange % 100 == 11:  # N11 codes are not exchanges
+        exchange += 1
+    return f"({area}) {exchange}-{rng.randint(0, 9999):04d}"
 
 
 _MBI_L = "ACDEFGHJKMNPQRTUVWXY"
@@ -379,6 +415,14 @@ def _note(rng: random.Random, p: Patient, doc: _Doc) -> None:
     doc.add("His daughter ", (E.NAME, f"{rel_first} {rel_last}"), " can be reached at ",
             (E.PHONE, _phone(rng)), ".")  # fmt: skip
     doc.add("Brown stool was noted on the second day; no melena. Lungs clear to auscultation.")
+    doc.add("")
+    doc.add("HOSPITAL COURSE")
+    for _ in range(3):
+        doc.add(" ".join(rng.sample(_COURSE, 4)))
+    doc.add("")
+    doc.add("PHYSICAL EXAM AT DISCHARGE")
+    for line in rng.sample(_EXAM, 6):
+        doc.add(line)
     doc.add("Medications on discharge: ", rng.choice(_MEDS), " and ", rng.choice(_MEDS), ".")
     doc.add("")
     doc.add("Follow up with Dr. ", (E.NAME, rng.choice(_LAST)), " in two weeks at the ",
