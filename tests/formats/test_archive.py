@@ -220,3 +220,11 @@ def test_huge_central_directory_is_refused_before_parsing() -> None:
     assert declared_zip_entries(io.BytesIO(out.getvalue())) == 12_000
     units = read(out.getvalue())
     assert [u.status for u in units] == ["skipped:zip bomb: more than 10000 entries"]
+
+
+@pytest.mark.parametrize("magic", [b"7z\xbc\xaf\x27\x1c\x00\x04", b"Rar!\x1a\x07\x01\x00"])
+def test_7z_and_rar_are_reported_as_not_read(magic: bytes) -> None:
+    units = read(magic + bytes(100), "x.7z")
+    assert statuses(units) == ["skipped:7z/RAR archive is not read"]
+    inner = read(zip_bytes({"in/x.rar": magic + bytes(50)}))
+    assert statuses(inner) == ["skipped:7z/RAR archive is not read"]

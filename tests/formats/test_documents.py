@@ -186,3 +186,19 @@ def test_multi_page_tiff_descriptions() -> None:
     units = list(ImageReader().read(io.BytesIO(out.getvalue()), "scan.tif"))
     descriptions = [u.text for u in units if u.field == "EXIF ImageDescription"]
     assert descriptions == [f"scan of {PERSON.family}"] * 3  # one per page
+
+
+def test_xlsx_cell_comments() -> None:
+    import openpyxl
+    from openpyxl.comments import Comment
+
+    book = openpyxl.Workbook()
+    book.active["A1"] = "value"
+    book.active["A1"].comment = Comment(f"Pt {PERSON.given} {PERSON.family} disputes", "Nurse Ode")
+    out = io.BytesIO()
+    book.save(out)
+    units = read_bytes(out.getvalue(), "c.xlsx")
+    notes = [(u.field, u.text) for u in units if u.field and u.field.startswith("comment ")]
+    assert notes[0][0].startswith("comment A1 (xl/comments")
+    assert PERSON.family in notes[0][1]
+    assert notes[1][1] == "Nurse Ode"

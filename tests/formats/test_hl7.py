@@ -164,3 +164,20 @@ def test_field_values_agree_with_python_hl7(
     assert {(f, t) for f, t in expected if t} == {
         (f, t) for f, t in mine if f in {e[0] for e in expected}
     }
+
+
+def test_provider_insurance_and_birth_place_fields() -> None:
+    msg = (
+        "MSH|^~\\&|A\r"
+        "PID|1||9||Doe^Ann||||||||||||||||||Portland General Hospital\r"
+        "PD1|||Clinic|1234^Hart^Lena\r"
+        "ORC|NW|||||||||||5678^Ng^Bo\r"
+        "IN2||EMP77||||1EG4TE5MK72||MCD998877\r"
+    )
+    fields = by_field(read(msg))
+    assert fields["PID-23"][0].hint is None and "Portland" in fields["PID-23"][0].text
+    assert (fields["PD1-4.2"][0].text, fields["PD1-4.2"][0].hint) == ("Hart", E.NAME)
+    assert fields["ORC-12.3"][0].text == "Bo"
+    assert (fields["IN2-6"][0].text, fields["IN2-6"][0].hint) == ("1EG4TE5MK72", E.HEALTH_PLAN_ID)
+    assert fields["IN2-8"][0].hint is E.HEALTH_PLAN_ID
+    assert fields["IN2-2"][0].hint is E.OTHER_ID

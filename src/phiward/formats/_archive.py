@@ -65,6 +65,12 @@ def archive_kind(head: bytes) -> str | None:
         return "xz"
     if len(head) >= 262 and head[257:262] == b"ustar":
         return "tar"
+    if (
+        head[:6] in (b"7z\xbc\xaf\x27\x1c",)
+        or head[:7] == b"Rar!\x1a\x07\x00"
+        or head[:8] == (b"Rar!\x1a\x07\x01\x00")
+    ):
+        return "unsupported"
     return None
 
 
@@ -178,7 +184,10 @@ class ArchiveReader(BudgetedReader):
     def _walk(
         self, kind: str, stream: BinaryIO, filename: str, *, prefix: str, depth: int, state: _State
     ) -> Iterator[TextUnit]:
-        if kind == "zip":
+        if kind == "unsupported":
+            # 7z and RAR: no reader in the standard library; say so rather than pass as clean.
+            yield skipped("7z/RAR archive is not read", prefix.rstrip("!") or None)
+        elif kind == "zip":
             yield from self._zip(stream, filename, prefix, depth, state)
         elif kind == "tar":
             yield from self._tar(stream, filename, prefix, depth, state)

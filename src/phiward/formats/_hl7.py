@@ -93,6 +93,16 @@ FIELD_MAP: dict[str, dict[int, Mapping]] = {
         50: (CX, E.OTHER_ID, 0.8),
     },
     "OBX": {14: ("", E.DATE, 0.7)},
+    "PD1": {4: (XCN, E.NAME, 0.7)},
+    "ROL": {4: (XCN, E.NAME, 0.7)},
+    "EVN": {5: (XCN, E.NAME, 0.6)},
+    "ORC": {12: (XCN, E.NAME, 0.7)},
+    "OBR": {16: (XCN, E.NAME, 0.7), 7: ("", E.DATE, 0.7)},
+    "IN2": {
+        2: ("", E.OTHER_ID, 0.8),
+        6: ("", E.HEALTH_PLAN_ID, 0.95),
+        8: ("", E.HEALTH_PLAN_ID, 0.95),
+    },
     "MRG": {
         1: (CX, E.MRN, 0.95),
         3: (CX, E.ACCOUNT_NUMBER, 0.9),
@@ -108,6 +118,7 @@ TEXT_FIELDS: dict[str, frozenset[int]] = {
     "AL1": frozenset({5}),
     "ORC": frozenset({16}),
     "OBR": frozenset({13, 31}),
+    "PID": frozenset({23}),
 }
 
 #: v2-0203 identifier type codes in CX.5

@@ -230,6 +230,38 @@ class XlsxReader(BudgetedReader):
                         )
         finally:
             book.close()
+        yield from _xlsx_comments(data)
+
+
+S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _xlsx_comments(data: bytes) -> Iterator[TextUnit]:
+    """Cell comments (notes) and their authors, which openpyxl's read-only mode skips:
+    ``comment B2 (xl/comments1.xml)``."""
+    from phiward.formats._xml import ENTITY_DECL, parse_xml  # noqa: PLC0415 - import cycle
+
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        parts = sorted(
+            n for n in package.namelist() if n.startswith("xl/comments") and n.endswith(".xml")
+        )
+        for part in parts:
+            raw = package.read(part)
+            root = None if ENTITY_DECL.search(raw) else parse_xml(raw)
+            if root is None:
+                yield error("unreadable comments part", part)
+                continue
+            authors = ["".join(a.itertext()) for a in root.iter(f"{S}author")]
+            for comment in root.iter(f"{S}comment"):
+                field = f"comment {comment.get('ref') or '?'} ({part})"
+                text = "".join(t.text or "" for t in comment.iter(f"{S}t")).strip()
+                if text:
+                    yield TextUnit(text=text, field=field)
+                author_id = comment.get("authorId") or ""
+                if author_id.isdigit() and int(author_id) < len(authors):
+                    author = authors[int(author_id)].strip()
+                    if author:
+                        yield TextUnit(text=author, field=f"{field} author")
 
 
 class OleReader(BudgetedReader):
