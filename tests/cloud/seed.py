@@ -119,6 +119,7 @@ GOOD: tuple[tuple[str, str], ...] = (
     ("acm_certificate_not_expiring", "good.example.org"),
     ("account_only_hipaa_eligible_services", "ec2"),
     ("apigateway_stage_waf_enabled", "good-api"),
+    ("ec2_default_sg_restricts_all_traffic", "good-default-sg"),
 )
 
 
@@ -376,6 +377,21 @@ def seed(session: Any | None = None) -> dict[str, str]:
         LogDestinationType="s3",
         LogDestination="arn:aws:s3:::good-audit-logs",
     )
+    default_sg = ec2.describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [good_vpc]},
+            {"Name": "group-name", "Values": ["default"]},
+        ]
+    )["SecurityGroups"][0]
+    ids["good-default-sg"] = default_sg["GroupId"]
+    if default_sg.get("IpPermissions"):
+        ec2.revoke_security_group_ingress(
+            GroupId=default_sg["GroupId"], IpPermissions=default_sg["IpPermissions"]
+        )
+    if default_sg.get("IpPermissionsEgress"):
+        ec2.revoke_security_group_egress(
+            GroupId=default_sg["GroupId"], IpPermissions=default_sg["IpPermissionsEgress"]
+        )
     good_nacl = ec2.create_network_acl(VpcId=good_vpc)["NetworkAcl"]["NetworkAclId"]
     ids["good-nacl"] = good_nacl
     sgs = {}
