@@ -203,6 +203,7 @@ def run_scan(options: ScanOptions, *, session: boto3.Session | None = None) -> R
         results=results,
         checks={cid: c.meta for cid, c in checks.items()},
         api_calls=dict(ctx.api_calls),
+        home_region=home,
     )
     failed = sum(1 for r in results if r.status is Status.FAIL)
     emit(
