@@ -46,6 +46,10 @@ PROWLER_EQUIVALENT: dict[str, tuple[str, ...]] = {
         "iam_customer_unattached_policy_no_administrative_privileges",
     ),
     "iam_no_inline_admin_policy": ("iam_inline_policy_no_administrative_privileges",),
+    "iam_no_user_or_group_with_administrator_access": (
+        "iam_aws_attached_policy_no_administrative_privileges",
+        "iam_user_administrator_access_policy",
+    ),
     "cloudtrail_log_file_validation_enabled": ("cloudtrail_log_file_validation_enabled",),
     "cloudtrail_kms_encryption_enabled": ("cloudtrail_kms_encryption_enabled",),
     "cloudtrail_cloudwatch_logs_enabled": ("cloudtrail_cloudwatch_logging_enabled",),
