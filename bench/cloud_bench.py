@@ -128,6 +128,10 @@ ACCOUNT_WIDE = {
 }
 
 
+#: Prowler names the attached policy, not the user, as the failing resource
+RESOURCE_IS_THE_POLICY = {"iam_no_user_or_group_with_administrator_access"}
+
+
 def run(cmd: list[str], env: dict[str, str], cwd: str) -> tuple[float, float, int]:
     """(wall seconds, peak RSS MiB, exit code) of ``cmd``.
 
@@ -198,6 +202,7 @@ def run_prowler(
             r["CHECK_ID"] in wanted
             and (
                 needle in ACCOUNT_WIDE
+                or check in RESOURCE_IS_THE_POLICY
                 or needle in r["RESOURCE_UID"]
                 or needle in r["RESOURCE_NAME"]
             )
