@@ -46,6 +46,10 @@ PROWLER_EQUIVALENT: dict[str, tuple[str, ...]] = {
         "iam_customer_unattached_policy_no_administrative_privileges",
     ),
     "iam_no_inline_admin_policy": ("iam_inline_policy_no_administrative_privileges",),
+    "iam_no_user_or_group_with_administrator_access": (
+        "iam_aws_attached_policy_no_administrative_privileges",
+        "iam_user_administrator_access_policy",
+    ),
     "cloudtrail_log_file_validation_enabled": ("cloudtrail_log_file_validation_enabled",),
     "cloudtrail_kms_encryption_enabled": ("cloudtrail_kms_encryption_enabled",),
     "cloudtrail_cloudwatch_logs_enabled": ("cloudtrail_cloudwatch_logging_enabled",),
@@ -124,6 +128,10 @@ ACCOUNT_WIDE = {
 }
 
 
+#: Prowler names the attached policy, not the user, as the failing resource
+RESOURCE_IS_THE_POLICY = {"iam_no_user_or_group_with_administrator_access"}
+
+
 def run(cmd: list[str], env: dict[str, str], cwd: str) -> tuple[float, float, int]:
     """(wall seconds, peak RSS MiB, exit code) of ``cmd``.
 
@@ -194,6 +202,7 @@ def run_prowler(
             r["CHECK_ID"] in wanted
             and (
                 needle in ACCOUNT_WIDE
+                or check in RESOURCE_IS_THE_POLICY
                 or needle in r["RESOURCE_UID"]
                 or needle in r["RESOURCE_NAME"]
             )

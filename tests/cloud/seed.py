@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from typing import Any
 
 import boto3
@@ -24,6 +25,7 @@ PLANTED: tuple[tuple[str, str], ...] = (
     ("iam_root_mfa_enabled", "root"),
     ("iam_no_custom_policy_admin_wildcard", "bad-admin-policy"),
     ("iam_no_inline_admin_policy", "bad-role"),
+    ("iam_no_user_or_group_with_administrator_access", "bad-bob"),
     ("cloudtrail_log_file_validation_enabled", "bad-trail"),
     ("cloudtrail_kms_encryption_enabled", "bad-trail"),
     ("cloudtrail_cloudwatch_logs_enabled", "bad-trail"),
@@ -174,6 +176,9 @@ def _tls_policy(bucket: str) -> str:
 
 
 def seed_iam(session: Any) -> None:
+    # moto loads the AWS-managed policies (AdministratorAccess) only when asked to; the server
+    # runs in this process (tests, bench) and reads it when the IAM backend is first used.
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     iam = session.client("iam")
     for user in ("good-alice", "bad-bob"):
         iam.create_user(UserName=user)
@@ -186,6 +191,10 @@ def seed_iam(session: Any) -> None:
         AuthenticationCode2="654321",
     )
     iam.create_access_key(UserName="bad-bob")
+    iam.attach_user_policy(
+        UserName="bad-bob", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
+    )
+    os.environ.pop("MOTO_IAM_LOAD_MANAGED_POLICIES", None)  # loaded; don't slow other tests
     admin = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],

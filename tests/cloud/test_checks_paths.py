@@ -201,6 +201,7 @@ def test_secret_rotation_fails_without_rotation(moto_reset: str) -> None:
 
 
 def test_root_checks_on_a_fresh_account(moto_reset: str) -> None:
+    assert statuses("iam_no_user_or_group_with_administrator_access") == {Status.PASS}
     assert statuses("iam_root_mfa_enabled") == {Status.FAIL}
     assert statuses("iam_root_hardware_mfa_enabled") == {Status.FAIL}
     assert statuses("iam_root_no_access_keys") == {Status.PASS}

@@ -83,6 +83,7 @@ def test_generated_docs_are_in_sync_with_the_registry() -> None:
 #: checks whose PASS or FAIL case is not in the seeded account, and the test that covers it
 PASS_ELSEWHERE = {
     "iam_password_policy_strong": "test_password_policy_pass_and_weak_fail",
+    "iam_no_user_or_group_with_administrator_access": "test_root_checks_on_a_fresh_account",
     "iam_root_mfa_enabled": "test_root_mfa_pass_and_root_keys_fail",
     "iam_root_hardware_mfa_enabled": "test_root_mfa_pass_and_root_keys_fail",
     "config_recorder_enabled": "test_config_recorder_pass_and_fail",

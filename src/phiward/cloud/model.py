@@ -148,6 +148,8 @@ class Report:
     results: list[CheckResult]
     checks: dict[str, CheckMeta] = field(default_factory=dict)
     api_calls: dict[str, int] = field(default_factory=dict)
+    #: where global (IAM, S3, CloudFront) results are filed, e.g. in ASFF
+    home_region: str = "us-east-1"
 
     @property
     def failed(self) -> bool:
@@ -167,6 +169,7 @@ class Report:
             "account_id": self.account_id,
             "partition": self.partition,
             "regions": list(self.regions),
+            "home_region": self.home_region,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "summary": {"requirements": self.summary(), "failed": self.failed},

@@ -7,7 +7,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import boto3
@@ -42,7 +42,6 @@ class ScanOptions:
     services: tuple[str, ...] = ()
     eligible_services: frozenset[str] | None = None
     max_attempts: int = 8
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _session(options: ScanOptions) -> boto3.Session:
@@ -204,6 +203,7 @@ def run_scan(options: ScanOptions, *, session: boto3.Session | None = None) -> R
         results=results,
         checks={cid: c.meta for cid, c in checks.items()},
         api_calls=dict(ctx.api_calls),
+        home_region=home,
     )
     failed = sum(1 for r in results if r.status is Status.FAIL)
     emit(

@@ -331,3 +331,39 @@ def inline_admin(ctx: ScanContext, region: str) -> Iterable[Verdict]:
                 else:
                     out.append(ok(rid, "inline policy is not administrator"))
     return out
+
+
+@check(
+    id="iam_no_user_or_group_with_administrator_access",
+    title="No IAM user or group has the AWS-managed AdministratorAccess policy",
+    service="iam",
+    severity=Severity.HIGH,
+    sections=("164.308(a)(3)(i)", "164.308(a)(4)(ii)(B)", "164.312(a)(1)"),
+    practice="NIST SP 800-53 AC-6(5)",
+    rationale="Long-lived identities with full administrator rights can read every PHI store; "
+    "administration belongs to roles assumed for a session, with MFA.",
+    console="IAM > Users/Groups > (principal) > Permissions > detach AdministratorAccess; grant "
+    "a role the person assumes when needed instead.",
+    cli="aws iam detach-user-policy --user-name USER --policy-arn "
+    "arn:aws:iam::aws:policy/AdministratorAccess",
+    resource_type="AwsIamUser",
+    empty="no entities",
+    regional=False,
+    apis=("iam:ListEntitiesForPolicy",),
+)
+def managed_admin(ctx: ScanContext, region: str) -> Iterable[Verdict]:
+    arn = f"arn:{ctx.partition}:iam::aws:policy/AdministratorAccess"
+    iam = ctx.client("iam")
+    out = []
+    try:
+        for page in iam.get_paginator("list_entities_for_policy").paginate(PolicyArn=arn):
+            for user in page.get("PolicyUsers", []):
+                out.append(bad(f"user/{user['UserName']}", "has AdministratorAccess attached"))
+            for group in page.get("PolicyGroups", []):
+                out.append(bad(f"group/{group['GroupName']}", "has AdministratorAccess attached"))
+    except ClientError as exc:
+        if error_code(exc) != "NoSuchEntity":  # a partition without the managed policy
+            raise
+    if not out:
+        out.append(ok("AdministratorAccess", "attached to no IAM user or group"))
+    return out

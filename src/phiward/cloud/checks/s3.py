@@ -41,8 +41,8 @@ def _each(
     return out
 
 
-def _arn(name: str) -> str:
-    return f"arn:aws:s3:::{name}"
+def _arn(ctx: ScanContext, name: str) -> str:
+    return f"arn:{ctx.partition}:s3:::{name}"
 
 
 @check(
@@ -72,12 +72,14 @@ def s3_kms(ctx: ScanContext, region: str) -> Iterable[Verdict]:
             ]
         except ClientError as exc:
             if error_code(exc) == "ServerSideEncryptionConfigurationNotFoundError":
-                return bad(name, "no default encryption configured", _arn(name))
+                return bad(name, "no default encryption configured", _arn(ctx, name))
             raise
         algos = {r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in rules}
         if algos & {"aws:kms", "aws:kms:dsse"}:
-            return ok(name, "default SSE-KMS", _arn(name))
-        return bad(name, f"default encryption is {', '.join(sorted(map(str, algos)))}", _arn(name))
+            return ok(name, "default SSE-KMS", _arn(ctx, name))
+        return bad(
+            name, f"default encryption is {', '.join(sorted(map(str, algos)))}", _arn(ctx, name)
+        )
 
     return _each(ctx, judge)
 
@@ -127,8 +129,8 @@ def _denies_insecure_transport(doc: dict[str, Any] | None) -> bool:
 def s3_tls(ctx: ScanContext, region: str) -> Iterable[Verdict]:
     def judge(s3: Any, name: str) -> Verdict:
         if _denies_insecure_transport(_bucket_policy(s3, name)):
-            return ok(name, "policy denies non-TLS requests", _arn(name))
-        return bad(name, "no policy statement denies aws:SecureTransport=false", _arn(name))
+            return ok(name, "policy denies non-TLS requests", _arn(ctx, name))
+        return bad(name, "no policy statement denies aws:SecureTransport=false", _arn(ctx, name))
 
     return _each(ctx, judge)
 
@@ -162,8 +164,8 @@ def s3_block(ctx: ScanContext, region: str) -> Iterable[Verdict]:
             conf = {}
         missing = [k for k in _BLOCK_KEYS if not conf.get(k) and not account.get(k)]
         if missing:
-            return bad(name, "public access not blocked: " + ", ".join(missing), _arn(name))
-        return ok(name, "all public access blocked (bucket or account)", _arn(name))
+            return bad(name, "public access not blocked: " + ", ".join(missing), _arn(ctx, name))
+        return ok(name, "all public access blocked (bucket or account)", _arn(ctx, name))
 
     return _each(ctx, judge)
 
@@ -226,8 +228,8 @@ def s3_versioning(ctx: ScanContext, region: str) -> Iterable[Verdict]:
     def judge(s3: Any, name: str) -> Verdict:
         status = s3.get_bucket_versioning(Bucket=name).get("Status")
         if status == "Enabled":
-            return ok(name, "versioning enabled", _arn(name))
-        return bad(name, f"versioning {status or 'never enabled'}", _arn(name))
+            return ok(name, "versioning enabled", _arn(ctx, name))
+        return bad(name, f"versioning {status or 'never enabled'}", _arn(ctx, name))
 
     return _each(ctx, judge)
 
@@ -265,8 +267,8 @@ def s3_object_lock(ctx: ScanContext, region: str) -> Iterable[Verdict]:
             else:
                 raise
         if conf.get("ObjectLockEnabled") == "Enabled":
-            return ok(name, "audit bucket has Object Lock", _arn(name))
-        return bad(name, "audit log bucket has no Object Lock", _arn(name))
+            return ok(name, "audit bucket has Object Lock", _arn(ctx, name))
+        return bad(name, "audit log bucket has no Object Lock", _arn(ctx, name))
 
     out = []
     for name, bucket_region in buckets(ctx):
@@ -295,7 +297,7 @@ def s3_object_lock(ctx: ScanContext, region: str) -> Iterable[Verdict]:
 def s3_logging(ctx: ScanContext, region: str) -> Iterable[Verdict]:
     def judge(s3: Any, name: str) -> Verdict:
         if s3.get_bucket_logging(Bucket=name).get("LoggingEnabled"):
-            return ok(name, "server access logging on", _arn(name))
-        return bad(name, "server access logging off", _arn(name))
+            return ok(name, "server access logging on", _arn(ctx, name))
+        return bad(name, "server access logging off", _arn(ctx, name))
 
     return _each(ctx, judge)

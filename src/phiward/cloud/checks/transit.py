@@ -269,7 +269,8 @@ def waf_apigw(ctx: ScanContext, region: str) -> Iterable[Verdict]:
     for api in ctx.paginate("apigateway", region, "get_rest_apis", "items"):
         for stage in client.get_stages(restApiId=api["id"]).get("item", []):
             rid = f"{api.get('name', api['id'])}/{stage['stageName']}"
-            arn = f"arn:aws:apigateway:{region}::/restapis/{api['id']}/stages/{stage['stageName']}"
+            path = f"/restapis/{api['id']}/stages/{stage['stageName']}"
+            arn = f"arn:{ctx.partition}:apigateway:{region}::{path}"
             if stage.get("webAclArn"):
                 out.append(ok(rid, "web ACL associated", arn))
             else:

@@ -109,7 +109,7 @@ def asff_findings(report: Report) -> list[dict[str, Any]]:
     for r in report.results:
         if r.status not in _COMPLIANCE or r.check_id not in report.checks:
             continue
-        region = r.region if r.region != "global" else (report.regions or ("us-east-1",))[0]
+        region = r.region if r.region != "global" else report.home_region
         item = finding(report, r, region)
         validate_asff(item)
         out.append(item)
