@@ -101,6 +101,7 @@ PROWLER_EQUIVALENT: dict[str, tuple[str, ...]] = {
         "ec2_networkacl_allow_ingress_tcp_port_22",
     ),
     "elbv2_listeners_use_tls": ("elb_ssl_listeners", "elbv2_ssl_listeners"),
+    "elb_classic_listeners_use_tls": ("elb_ssl_listeners",),
     "elbv2_tls_policy_modern": ("elbv2_insecure_ssl_ciphers", "elb_insecure_ssl_ciphers"),
     "wafv2_internet_facing_alb_protected": ("elbv2_waf_acl_attached",),
     "cloudfront_viewer_https_only": ("cloudfront_distributions_https_enabled",),

@@ -106,3 +106,20 @@ def test_pre_commit_hook_definition() -> None:
     assert args[:3] == ["phiward", "scan", "--fail-on"]
     res = runner.invoke(app, [*args[1:], str(root / "README.md")])
     assert res.exit_code in (0, 1), res.output  # the hook's own arguments parse
+
+
+def test_table_report_to_file(tmp_path: Path) -> None:
+    d = _files(tmp_path)
+    out = tmp_path / "report.txt"
+    res = runner.invoke(app, ["scan", str(d), "-w", "1", "-o", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    text = out.read_text()
+    assert "PHI findings" in text and "***-**-6789" in text and "219-45-6789" not in text
+
+
+def test_sarif_and_csv_to_stdout(tmp_path: Path) -> None:
+    d = _files(tmp_path)
+    res = runner.invoke(app, ["scan", str(d), "-w", "1", "-f", "sarif"])
+    assert res.exit_code == 0 and json.loads(res.output)["version"] == "2.1.0"
+    res = runner.invoke(app, ["scan", str(d), "-w", "1", "-f", "csv"])
+    assert res.exit_code == 0 and res.output.startswith("path,line,column,field,entity")

@@ -63,6 +63,7 @@ PLANTED: tuple[tuple[str, str], ...] = (
     ("vpc_flow_logs_enabled", "bad-vpc"),
     ("ec2_nacl_no_admin_ports_open_to_internet", "acl-"),
     ("elbv2_listeners_use_tls", "bad-alb"),
+    ("elb_classic_listeners_use_tls", "bad-classic"),
     ("elbv2_tls_policy_modern", "bad-alb"),
     ("wafv2_internet_facing_alb_protected", "bad-alb"),
     ("cloudfront_viewer_https_only", "bad-dist"),
@@ -113,12 +114,14 @@ GOOD: tuple[tuple[str, str], ...] = (
     ("vpc_flow_logs_enabled", "good-vpc"),
     ("ec2_nacl_no_admin_ports_open_to_internet", "good-nacl"),
     ("elbv2_listeners_use_tls", "good-alb"),
+    ("elb_classic_listeners_use_tls", "good-classic"),
     ("elbv2_tls_policy_modern", "good-alb"),
     ("wafv2_internet_facing_alb_protected", "good-alb"),
     ("cloudfront_viewer_https_only", "good-dist"),
     ("acm_certificate_not_expiring", "good.example.org"),
     ("account_only_hipaa_eligible_services", "ec2"),
     ("apigateway_stage_waf_enabled", "good-api"),
+    ("ec2_default_sg_restricts_all_traffic", "good-default-sg"),
 )
 
 
@@ -376,6 +379,21 @@ def seed(session: Any | None = None) -> dict[str, str]:
         LogDestinationType="s3",
         LogDestination="arn:aws:s3:::good-audit-logs",
     )
+    default_sg = ec2.describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [good_vpc]},
+            {"Name": "group-name", "Values": ["default"]},
+        ]
+    )["SecurityGroups"][0]
+    ids["good-default-sg"] = default_sg["GroupId"]
+    if default_sg.get("IpPermissions"):
+        ec2.revoke_security_group_ingress(
+            GroupId=default_sg["GroupId"], IpPermissions=default_sg["IpPermissions"]
+        )
+    if default_sg.get("IpPermissionsEgress"):
+        ec2.revoke_security_group_egress(
+            GroupId=default_sg["GroupId"], IpPermissions=default_sg["IpPermissionsEgress"]
+        )
     good_nacl = ec2.create_network_acl(VpcId=good_vpc)["NetworkAcl"]["NetworkAclId"]
     ids["good-nacl"] = good_nacl
     sgs = {}
@@ -517,6 +535,32 @@ def seed(session: Any | None = None) -> dict[str, str]:
         SslPolicy="ELBSecurityPolicy-2016-08",
         Certificates=[{"CertificateArn": certs["good.example.org"]}],
         DefaultActions=forward,
+    )
+    classic = session.client("elb", region_name=REGION)
+    classic.create_load_balancer(
+        LoadBalancerName="good-classic",
+        Listeners=[
+            {
+                "Protocol": "HTTPS",
+                "LoadBalancerPort": 443,
+                "InstanceProtocol": "HTTP",
+                "InstancePort": 80,
+                "SSLCertificateId": certs["good.example.org"],
+            }
+        ],
+        AvailabilityZones=[f"{REGION}a"],
+    )
+    classic.create_load_balancer(
+        LoadBalancerName="bad-classic",
+        Listeners=[
+            {
+                "Protocol": "HTTP",
+                "LoadBalancerPort": 80,
+                "InstanceProtocol": "HTTP",
+                "InstancePort": 80,
+            }
+        ],
+        AvailabilityZones=[f"{REGION}a"],
     )
     waf = session.client("wafv2", region_name=REGION)
     acl = waf.create_web_acl(

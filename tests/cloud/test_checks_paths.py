@@ -101,6 +101,7 @@ def test_no_trail_fails_trail_checks_and_alarms(moto_reset: str) -> None:
         "cloudtrail_multi_region_enabled",
         "cloudtrail_s3_data_events_enabled",
         "cloudwatch_alarm_root_usage",
+        "cloudwatch_alarm_unauthorized_api_calls",
         "cloudwatch_alarm_signin_without_mfa",
     ):
         assert statuses(check) == {Status.FAIL}, check

@@ -93,3 +93,67 @@ def test_missing_profile_is_a_clear_error(moto_reset: str) -> None:
     result = runner.invoke(app, ["check", "aws", "--profile", "does-not-exist-xyz"])
     assert result.exit_code == 4
     assert "does-not-exist-xyz" in result.output
+
+
+def test_table_with_output_is_a_usage_error(moto_reset: str, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            "aws",
+            "-r",
+            "us-east-1",
+            "-c",
+            "iam_root_no_access_keys",
+            "-o",
+            str(tmp_path / "x"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "--output needs a file format" in result.output
+
+
+def test_named_profile_from_the_standard_files(
+    moto_reset: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    creds = tmp_path / "credentials"
+    creds.write_text("[audit]\naws_access_key_id = AKIAAUDIT\naws_secret_access_key = s3cr3t\n")
+    config = tmp_path / "config"
+    config.write_text("[profile audit]\nregion = us-east-1\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            "aws",
+            "--profile",
+            "audit",
+            "-r",
+            "us-east-1",
+            "-c",
+            "iam_root_no_access_keys",
+            "-f",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["account_id"] == "123456789012"
+
+
+def test_scan_emits_one_security_event(moto_reset: str) -> None:
+    from phiward.cloud import ScanOptions, run_scan
+    from phiward.core.events import SecurityEvent, set_hook
+
+    seen: list[SecurityEvent] = []
+    previous = set_hook(seen.append)
+    try:
+        run_scan(ScanOptions(regions=("us-east-1",), checks=("ec2_ebs_default_encryption",)))
+    finally:
+        set_hook(previous)
+    [event] = seen
+    assert event.action == "cloud.check" and event.crud == "E"
+    assert event.outcome == "failure" and event.resource_id == "123456789012"
+    assert event.details["failed_results"] == 1

@@ -78,3 +78,47 @@ def test_generated_docs_are_in_sync_with_the_registry() -> None:
         "docs/cloud-checks.md is stale: run python -m phiward.cloud.docs docs"
     )
     assert (DOCS / "cloud-readonly-policy.json").read_text() == readonly_policy()
+
+
+#: checks whose PASS or FAIL case is not in the seeded account, and the test that covers it
+PASS_ELSEWHERE = {
+    "iam_password_policy_strong": "test_password_policy_pass_and_weak_fail",
+    "iam_root_mfa_enabled": "test_root_mfa_pass_and_root_keys_fail",
+    "iam_root_hardware_mfa_enabled": "test_root_mfa_pass_and_root_keys_fail",
+    "config_recorder_enabled": "test_config_recorder_pass_and_fail",
+    "securityhub_enabled": "test_guardduty_and_securityhub_fail_then_pass",
+    "inspector2_enabled": "test_inspector_status_is_pass_fail_or_named_error",
+    "s3_account_public_access_block": "test_account_block_and_ebs_default_pass",
+    "ec2_ebs_default_encryption": "test_account_block_and_ebs_default_pass",
+    "cloudwatch_alarm_signin_without_mfa": "test_mfa_and_cmk_alarms_pass_when_configured",
+    "cloudwatch_alarm_cmk_disable_or_deletion": "test_mfa_and_cmk_alarms_pass_when_configured",
+    # moto's RotateSecret needs a Lambda runtime; moto has no ListBackupSelections (the ERROR
+    # path is tested by test_backup_plan_without_selection_api_is_an_error_naming_the_api)
+    "secretsmanager_rotation_enabled": "untestable on moto",
+    "backup_plan_exists": "untestable on moto",
+}
+FAIL_ELSEWHERE = {
+    "iam_root_no_access_keys": "test_root_mfa_pass_and_root_keys_fail",
+    "iam_root_hardware_mfa_enabled": "test_root_mfa_pass_and_root_keys_fail",
+    "iam_access_key_rotated_90_days": "test_old_keys_and_unused_credentials_fail",
+    "iam_user_unused_credentials": "test_old_keys_and_unused_credentials_fail",
+    "cloudtrail_multi_region_enabled": "test_no_trail_fails_trail_checks_and_alarms",
+    "cloudtrail_s3_data_events_enabled": "test_no_trail_fails_trail_checks_and_alarms",
+    "cloudwatch_alarm_root_usage": "test_no_trail_fails_trail_checks_and_alarms",
+    "cloudwatch_alarm_unauthorized_api_calls": "test_no_trail_fails_trail_checks_and_alarms",
+    "guardduty_enabled": "test_guardduty_and_securityhub_fail_then_pass",
+    "inspector2_enabled": "test_inspector_status_is_pass_fail_or_named_error",
+    "account_only_hipaa_eligible_services": "test_ineligible_service_is_reported",
+}
+
+
+def test_every_check_has_a_pass_and_a_fail_test() -> None:
+    from tests.cloud import test_checks_paths
+    from tests.cloud.seed import GOOD, PLANTED
+
+    checks = set(all_checks())
+    for name, where in {**PASS_ELSEWHERE, **FAIL_ELSEWHERE}.items():
+        assert name in checks
+        assert where == "untestable on moto" or hasattr(test_checks_paths, where), where
+    assert checks == {c for c, _ in GOOD} | set(PASS_ELSEWHERE), "a check has no PASS test"
+    assert checks == {c for c, _ in PLANTED} | set(FAIL_ELSEWHERE), "a check has no FAIL test"

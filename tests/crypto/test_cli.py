@@ -175,3 +175,24 @@ def test_signed_to_stdout_fails_at_the_end_on_a_bad_signature(home: Path, tmp_pa
     enc.write_bytes(bytes(data))
     code, _, err = run("decrypt", str(enc), "--key", "app")
     assert code == 5 and "signature" in err
+
+
+def test_identifier_shaped_context_is_refused(home: Path, tmp_path: Path) -> None:
+    src = tmp_path / "f"
+    src.write_bytes(b"x")
+    out = tmp_path / "f.enc"
+    code, _, err = run("encrypt", str(src), "-o", str(out), "--key", "app", "-c", "pt=123-45-6789")
+    assert code == 2 and "looks like an identifier" in err and "123-45-6789" not in err
+    assert not out.exists()
+    code, _, err = run(
+        "encrypt",
+        str(src),
+        "-o",
+        str(out),
+        "--key",
+        "app",
+        "-c",
+        "pt=123-45-6789",
+        "--allow-identifier-context",
+    )
+    assert code == 0, err

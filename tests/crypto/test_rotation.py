@@ -78,3 +78,53 @@ def test_rewrap_to_another_master_key(store: LocalKeyStore, key_table: KeyTable)
     assert report.rewrapped == 1
     assert key_table.count_by_master() == [("local", "app2", "v1", 1)]
     assert FieldEncryptor(store, key_table, "app2").decrypt_str(t, **WHERE) == "moved"
+
+
+def test_damaged_row_is_reported_and_does_not_block_the_rest(
+    store: LocalKeyStore, key_table: KeyTable
+) -> None:
+    import sqlalchemy as sa
+
+    from phiward.crypto._keytable import data_keys
+
+    f = FieldEncryptor(store, key_table, "app", limits=CacheLimits(max_messages=1))
+    tokens = [f.encrypt(f"v{i}", **WHERE) for i in range(6)]
+    damaged = sorted(r.id for r in (key_table.get(t) for t in map(_kid, tokens)) if r)[0]
+    with key_table.engine.begin() as conn:
+        row = conn.execute(sa.select(data_keys.c.wrapped).where(data_keys.c.id == damaged)).one()
+        bad = bytearray(row[0])
+        bad[-1] ^= 1
+        conn.execute(data_keys.update().where(data_keys.c.id == damaged).values(wrapped=bytes(bad)))
+    store.rotate("app")
+    report = rewrap_keys(key_table, store, "app", batch_size=2)
+    assert report.failed == [damaged]
+    assert report.rewrapped == 5
+    assert report.remaining == 1
+
+
+def _kid(token: str) -> str:
+    from phiward.crypto import token_key_id
+
+    return token_key_id(token)
+
+
+@pytest.mark.postgres
+def test_rewrap_resumes_after_crash_on_postgresql(store: LocalKeyStore, postgres_url: str) -> None:
+    table = KeyTable(postgres_url)
+    try:
+        f = FieldEncryptor(store, table, "app", limits=CacheLimits(max_messages=1))
+        tokens = {f"v{i}": f.encrypt(f"v{i}", **WHERE) for i in range(12)}
+        store.rotate("app")
+
+        def crash(done: int, batch: int) -> None:
+            raise Crash("killed")
+
+        with pytest.raises(Crash):
+            rewrap_keys(table, store, "app", batch_size=4, progress=crash)
+        assert stale_keys(table, store) == [("local", "app", "v1", 8)]
+        report = rewrap_keys(table, store, "app", batch_size=4)
+        assert report.rewrapped == 8 and report.remaining == 0
+        fresh = FieldEncryptor(store, table, "app")
+        assert all(fresh.decrypt_str(t, **WHERE) == v for v, t in tokens.items())
+    finally:
+        table.engine.dispose()

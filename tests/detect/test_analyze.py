@@ -67,6 +67,8 @@ def types(text: str) -> set[E]:
         ("resident of Fremont County", E.COUNTY, "Fremont County"),
         ("zip code: 03601", E.ZIP_CODE, "03601"),
         ("Patient ID: A99812", E.OTHER_ID, "A99812"),
+        ("082 490 1693-Office", E.PHONE, "082 490 1693"),  # not NANP, but labelled a phone
+        ("Mobile: 0487 98 11 92", E.PHONE, "0487 98 11 92"),
     ],
 )
 def test_true_positives(text: str, entity: E, value: str) -> None:

@@ -146,3 +146,21 @@ def test_encrypted_unit_marks_file_protected() -> None:
     result = FileResult("backup.zip", "scanned")
     _scanner()._consume([TextUnit("", status="encrypted")], result)
     assert result.status == "protected"
+
+
+def test_fifo_is_skipped_not_blocking(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "a.txt").write_text("jane@example.com\n")
+    r = scan_paths([tmp_path], ScanOptions(workers=1), fingerprint_key=KEY)
+    states = {Path(f.path).name: (f.status, f.reason) for f in r.files}
+    assert states["pipe"] == ("skipped", "not a regular file")
+    assert states["a.txt"][0] == "scanned"
+
+
+def test_unreadable_text_is_replaced_not_fatal(tmp_path: Path) -> None:
+    (tmp_path / "latin1.txt").write_bytes("Patient café SSN 219-45-6789\n".encode("latin-1"))
+    r = scan_paths([tmp_path], ScanOptions(workers=1), fingerprint_key=KEY)
+    assert r.files[0].status == "scanned"
+    assert [f.entity for f in r.files[0].findings] == [E.SSN]

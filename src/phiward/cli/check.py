@@ -85,7 +85,7 @@ def _print_table(report: Report, console: Console, show_all: bool) -> None:
     if shown:
         res_table = Table(title="Findings" if show_all else "Failures and errors")
         for col in ("Status", "Severity", "Check", "Region", "Resource", "Detail"):
-            res_table.add_column(col)
+            res_table.add_column(col, overflow="fold")  # never cut an id with an ellipsis
         for r in shown:
             res_table.add_row(
                 f"[{_STYLE[r.status.value]}]{r.status.value}[/]",

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -14,8 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from phiward.cli._common import OutputFormat, err_console, fail, guarded
+from phiward.cli._common import err_console, fail, guarded
 from phiward.cli.exitcodes import ExitCode
+from phiward.core.logfilter import scrub
 from phiward.core.settings import load_settings
 from phiward.crypto import (
     KeyProvider,
@@ -43,6 +45,14 @@ from phiward.errors import (
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+class OutputFormat(StrEnum):
+    """What these commands print: a human summary, or JSON for machines."""
+
+    table = "table"
+    json = "json"
+
 
 keys_app = typer.Typer(
     help="Manage master keys (local key store or AWS KMS) and the data-key table.",
@@ -288,6 +298,7 @@ def keys_rewrap(
                 "batches": report.batches,
                 "remaining": report.remaining,
                 "stale": [list(s) for s in report.stale],
+                "failed": report.failed,
             }
         )
     else:
@@ -297,6 +308,12 @@ def keys_rewrap(
         )
         for _, k, v, n in report.stale:
             typer.echo(f"  still stale: {k} {v}: {n} data keys")
+    if report.failed:
+        raise fail(
+            f"{len(report.failed)} data keys could not be re-wrapped (damaged or wrapped under "
+            f"another key): {', '.join(report.failed[:10])}"
+            + (" ..." if len(report.failed) > 10 else "")
+        )
 
 
 @keys_app.command("shred")
@@ -390,10 +407,27 @@ def encrypt_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     frame_length: Annotated[
         int, typer.Option("--frame-length", min=1, max=64 * 1024 * 1024, help="Frame size.")
     ] = 64 * 1024,
+    allow_identifiers: Annotated[
+        bool,
+        typer.Option(
+            "--allow-identifier-context",
+            help="Accept --context values that look like identifiers (SSN, e-mail, phone, date). "
+            "They are stored in clear in the header and, with KMS, in CloudTrail.",
+        ),
+    ] = False,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Encrypt a file or stdin into the AWS Encryption SDK message format (v2, committing)."""
     ctx = parse_context_arg(context)
+    if not allow_identifiers:
+        for k, v in ctx.items():
+            if scrub(v) != v or scrub(k) != k:
+                raise fail(
+                    f"--context entry {k if scrub(k) == k else '<redacted>'!r} looks like an "
+                    "identifier; the context is stored in clear (and logged by CloudTrail with "
+                    "KMS): use opaque ids, or pass --allow-identifier-context",
+                    ExitCode.USAGE,
+                )
     src, out = _io_paths(src, output, binary_out=True)
     keyring = keyring_for(key, store=None if is_kms_key_ref(key) else _open_store())
     suite = (

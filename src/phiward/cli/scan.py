@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import tempfile
@@ -212,7 +213,7 @@ def scan(
         _print_report(render_summary(result))
     elif fmt == "table":
         if output is not None:
-            buf = Console(record=True, width=160, file=open(os.devnull, "w"))  # noqa: SIM115
+            buf = Console(record=True, width=160, file=io.StringIO())
             buf.print(render_table(result))
             _atomic_write(output, buf.export_text())
         elif not quiet:

@@ -146,22 +146,27 @@ class KeyTable:
         target_key_id: str | None = None,
     ) -> Iterator[list[KeyRow]]:
         """Batches of live keys of ``master_key_id`` not yet under ``target`` at its current
-        version. Re-queried each time, so a crashed run resumes where it stopped."""
+        version, in id order. The condition is the state of the table, so a crashed run resumes
+        where it stopped; the id cursor moves past rows that could not be re-wrapped."""
         target = target_key_id or master_key_id
+        after = ""
         while True:
-            cond = data_keys.c.master_key_id == master_key_id
+            cond = sa.and_(
+                data_keys.c.master_key_id == master_key_id,
+                data_keys.c.wrapped.is_not(None),
+                data_keys.c.id > after,
+            )
             if target == master_key_id:
                 cond = sa.and_(cond, data_keys.c.master_version != current_version)
             with self.engine.connect() as conn:
                 rows = conn.execute(
-                    sa.select(data_keys)
-                    .where(cond, data_keys.c.wrapped.is_not(None))
-                    .order_by(data_keys.c.id)
-                    .limit(batch_size)
+                    sa.select(data_keys).where(cond).order_by(data_keys.c.id).limit(batch_size)
                 ).all()
             if not rows:
                 return
-            yield [_row(r) for r in rows]
+            batch = [_row(r) for r in rows]
+            after = batch[-1].id
+            yield batch
 
     def update_wrapped(self, updates: Sequence[tuple[KeyRow, bytes, str, str]]) -> int:
         """Replace wrapped keys in one transaction; each update only applies if the row still has

@@ -93,6 +93,7 @@ class LocalKeyStore(KeyProvider):
         self._scrypt_n = scrypt_n
         self._keys: dict[str, dict[str, Any]] = {}
         self._aead: dict[tuple[str, int], AESGCM] = {}
+        self._kek_memo: tuple[str, bytes] | None = None
         if self.path.exists():
             self._load()
 
@@ -121,6 +122,16 @@ class LocalKeyStore(KeyProvider):
 
     # ---- file format --------------------------------------------------------------------
     def _kek(self, kdf: Mapping[str, Any]) -> bytes:
+        """The key-encryption key for these KDF parameters, derived once per store object
+        (scrypt is deliberately slow: ~0.3 s and 128 MiB)."""
+        memo = json.dumps(dict(kdf), sort_keys=True)
+        if self._kek_memo is not None and self._kek_memo[0] == memo:
+            return self._kek_memo[1]
+        kek = self._derive_kek(kdf)
+        self._kek_memo = (memo, kek)
+        return kek
+
+    def _derive_kek(self, kdf: Mapping[str, Any]) -> bytes:
         salt = b64decode(str(kdf["salt"]))
         if kdf["name"] == "scrypt":
             if self._passphrase is None:

@@ -14,6 +14,7 @@ from phiward.core.events import SecurityEvent, emit
 from phiward.crypto._fields import _wrap_context
 from phiward.crypto._keytable import KeyTable
 from phiward.crypto._providers import KeyProvider
+from phiward.errors import DecryptionError, KeyNotFoundError
 
 
 @dataclass
@@ -26,6 +27,7 @@ class RewrapReport:
     rewrapped: int = 0
     batches: int = 0
     remaining: int = 0
+    failed: list[str] = field(default_factory=list)
     stale: list[tuple[str, str, str, int]] = field(default_factory=list)
 
 
@@ -81,17 +83,20 @@ def rewrap_keys(
         for row in batch:
             assert row.wrapped is not None
             ctx = _wrap_context(row.tenant, row.id, row.subject)
-            new = provider.rewrap(
-                row.wrapped, row.master_key_id, ctx, None if target == source else target
-            )
+            try:
+                new = provider.rewrap(
+                    row.wrapped, row.master_key_id, ctx, None if target == source else target
+                )
+            except (DecryptionError, KeyNotFoundError):
+                # A damaged or foreign row must not block every other key: report and go on.
+                report.failed.append(row.id)
+                continue
             updates.append((row, new.wrapped, new.key_id, new.key_version))
-        done = table.update_wrapped(updates)
+        done = table.update_wrapped(updates) if updates else 0
         report.rewrapped += done
         report.batches += 1
         if progress is not None:
             progress(report.rewrapped, done)
-        if done == 0:
-            break  # rows changed under us (concurrent run); the next run picks them up
     report.stale = stale_keys(table, provider)
     report.remaining = sum(n for _, k, _, n in report.stale if k == source)
     emit(
@@ -106,6 +111,7 @@ def rewrap_keys(
                 "phase": "done",
                 "rewrapped": report.rewrapped,
                 "remaining": report.remaining,
+                "failed": len(report.failed),
             },
         )
     )

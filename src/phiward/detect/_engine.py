@@ -103,8 +103,10 @@ class PatternEngine:
             raise ValueError(f"unknown regex backend {self.backend!r} (use 're' or 're2')")
         self._comps: list[_Compiled] = []
         self._own: list[re.Pattern[str] | None] = []
+        self._py: list[re.Pattern[str]] = []
         for i, rec in enumerate(self.recognizers):
             own = re.compile(rec.pattern)
+            self._py.append(own)
             has_groups = bool(own.groupindex)
             self._own.append(own if has_groups else None)
             self._comps.append(
@@ -173,7 +175,9 @@ class PatternEngine:
                 ms, me = bms, bme
             else:
                 ms, me = conv.char(bms), conv.char(bme)
-            s = self._emit(state, i, ms, me, out)
+            s, accepted = self._emit(state, i, ms, me, out)
+            if not accepted:
+                self._fallback(state, i, ms, out)
             if s > ms:
                 # resume at the value: convert back to the haystack's offsets
                 pos = (
@@ -208,8 +212,11 @@ class PatternEngine:
             out.sort(key=lambda c: c.start)
         return out
 
-    def _emit(self, state: _ScanState, i: int, ms: int, me: int, out: list[Candidate]) -> int:
-        """Validate and score recognizer ``i``'s match at ``[ms, me)``; returns the value start."""
+    def _emit(
+        self, state: _ScanState, i: int, ms: int, me: int, out: list[Candidate]
+    ) -> tuple[int, bool]:
+        """Validate and score recognizer ``i``'s match at ``[ms, me)``; returns the value start
+        and whether the validator accepted it."""
         text = state.text
         comp = self._comps[i]
         rec = comp.rec
@@ -229,7 +236,7 @@ class PatternEngine:
             e -= len(value) - len(stripped)
             value = stripped
         if rec.validator is not None and not rec.validator(value):
-            return s
+            return s, False
         lower = state.lower
         ctx: tuple[str, ...] = ()
         if comp.context is not None:
@@ -267,7 +274,16 @@ class PatternEngine:
             out.append(
                 Candidate(EntityType.ZIP_CODE, zs, ze, 0.9, "city_state_zip", None, (), znotes)
             )
-        return s
+        return s, True
+
+    def _fallback(self, state: _ScanState, i: int, ms: int, out: list[Candidate]) -> None:
+        """The alternation gave position ``ms`` to recognizer ``i`` and its validator said no:
+        let the later recognizers try the same position (``082 490 1693 office`` is not NANP,
+        but is a phone by its label)."""
+        for k in range(i + 1, len(self._py)):
+            pm = self._py[k].match(state.text, ms)
+            if pm is not None and self._emit(state, k, ms, pm.end(), out)[1]:
+                return
 
 
 class _ScanState:

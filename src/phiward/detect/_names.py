@@ -15,10 +15,18 @@ gzipped in ``data/``; ``name_words`` marks names that are also ordinary lower-ca
 from __future__ import annotations
 
 import gzip
+import importlib
 import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
+
+_re2: Any
+try:  # one pass for the context words; Python re works too
+    _re2 = importlib.import_module("re2")
+except ImportError:  # pragma: no cover - only where the google-re2 wheel is missing
+    _re2 = None
 
 _TITLES = frozenset(
     {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "nurse", "sister", "rev", "sr", "fr"}
@@ -368,6 +376,9 @@ def find_names(text: str, lists: NameLists | None = None) -> list[NameHit]:
     lists = lists or name_lists()
     first, last, amb = lists.first, lists.last, lists.ambiguous
     toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+    if not toks:
+        return []
+    near = _near_starts(text)
     hits: list[NameHit] = []
     i, n = 0, len(toks)
     while i < n:
@@ -391,13 +402,14 @@ def find_names(text: str, lists: NameLists | None = None) -> list[NameHit]:
             if t in amb or len(t) < 3 or t in _TITLES:
                 i += 1
                 continue
-            if t not in first and t not in last and not _near_context(text, toks[i][0]):
+            if t not in first and t not in last and toks[i][0] not in near:
                 i += 1
                 continue
         else:  # several words: skip runs with no listed name, no title and no context word
             words = [tok[2].rstrip(".").casefold() for tok in toks[i : j + 1]]
-            if not any(w in first or w in last or w in _TITLES for w in words) and not (
-                _near_context(text, toks[i][0])
+            if (
+                not any(w in first or w in last or w in _TITLES for w in words)
+                and toks[i][0] not in near
             ):
                 i = j + 1
                 continue
@@ -553,6 +565,24 @@ _NEAR_WORDS: tuple[str, ...] = (
     "assistant to",
     "ask for",
 )
+
+
+def _near_regex() -> Any:
+    words = "|".join(re.escape(w.rstrip(".")) for w in sorted(_NEAR_WORDS, key=len, reverse=True))
+    pattern = rf"(?i)\b(?:{words})\b[ \t:#,.-]*"
+    if _re2 is not None:
+        return _re2.compile(pattern)
+    return re.compile(pattern)
+
+
+_NEAR_RE = _near_regex()
+
+
+def _near_starts(text: str) -> set[int]:
+    """Offsets right after a context word (and its separators): where a name may start.
+
+    One regex pass per text (context words are rare) instead of a look-behind per word."""
+    return {m.end() for m in _NEAR_RE.finditer(text)}
 
 
 def _near_context(text: str, start: int) -> bool:

@@ -295,10 +295,21 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         "phone_keyword",
         E.PHONE,
         r"\b(?i:phone|tel|telephone|mobile|cell|fax|call me on|call me at|answering at|"
-        r"messages to|desk|office|contact number)\b\s*[:.]?\s*"
+        r"messages to|desk|office|contact number|registered)\b\s*[:.]?\s*"
         r"(?P<v>\+?(?:\(\d{1,4}\) ?)?\d{2,5}(?:[ .-]?\(?\d{2,5}\)?){1,4}(?: ?x\d{1,6})?)\b",
         0.8,
         0.8,
+        (),
+        _phone_digits_ok,
+        "digit-count",
+    ),
+    Recognizer(
+        "phone_label_after",
+        E.PHONE,
+        r"(?P<v>\+?(?:\(\d{1,4}\) ?)?\b\d{2,5}(?:[ .-]?\(?\d{2,5}\)?){1,4})[ -]?"
+        r"(?i:office|fax|mobile|cell|home|work|direct)\b",
+        0.75,
+        0.75,
         (),
         _phone_digits_ok,
         "digit-count",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import stat
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -102,7 +103,10 @@ class FileScanner:
     def scan_file(self, path: Path, display: str | None = None) -> FileResult:
         name = display or str(path)
         try:
-            size = path.stat().st_size
+            st = path.stat()
+            if not stat.S_ISREG(st.st_mode):  # FIFOs and devices would block or never end
+                return FileResult(name, "skipped", "not a regular file")
+            size = st.st_size
             if self.options.max_file_bytes is not None and size > self.options.max_file_bytes:
                 return FileResult(
                     name, "skipped", f"larger than {self.options.max_file_bytes} bytes", size=size

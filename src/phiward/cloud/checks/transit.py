@@ -77,6 +77,41 @@ def elb_tls(ctx: ScanContext, region: str) -> Iterable[Verdict]:
 
 
 @check(
+    id="elb_classic_listeners_use_tls",
+    title="Classic load balancer listeners use HTTPS/SSL",
+    service="elasticloadbalancing",
+    severity=Severity.HIGH,
+    sections=TRANSIT,
+    practice="NIST SP 800-53 SC-8",
+    rationale="Transmission security: a Classic Load Balancer HTTP or TCP listener carries PHI "
+    "in clear text between the client and AWS.",
+    console="EC2 > Load Balancers > (classic lb) > Listeners > Edit: change HTTP/TCP listeners to "
+    "HTTPS/SSL with an ACM certificate (or migrate to an ALB with an HTTP->HTTPS redirect).",
+    cli="aws elb create-load-balancer-listeners --load-balancer-name LB --listeners "
+    "Protocol=HTTPS,LoadBalancerPort=443,InstanceProtocol=HTTP,InstancePort=80,"
+    "SSLCertificateId=CERT_ARN",
+    resource_type="AwsElbLoadBalancer",
+    empty="no classic load balancers",
+    apis=("elasticloadbalancing:DescribeLoadBalancers",),
+)
+def elb_classic_tls(ctx: ScanContext, region: str) -> Iterable[Verdict]:
+    out = []
+    for lb in ctx.paginate("elb", region, "describe_load_balancers", "LoadBalancerDescriptions"):
+        name = lb["LoadBalancerName"]
+        arn = ctx.arn("elasticloadbalancing", region, f"loadbalancer/{name}")
+        plain = sorted(
+            f"{d['Listener']['Protocol']}:{d['Listener']['LoadBalancerPort']}"
+            for d in lb.get("ListenerDescriptions", [])
+            if str(d["Listener"].get("Protocol", "")).upper() in {"HTTP", "TCP"}
+        )
+        if plain:
+            out.append(bad(name, "listeners without TLS: " + ", ".join(plain), arn))
+        else:
+            out.append(ok(name, "all listeners use HTTPS/SSL", arn))
+    return out
+
+
+@check(
     id="elbv2_tls_policy_modern",
     title="HTTPS/TLS listeners use a TLS 1.2+ security policy",
     service="elasticloadbalancing",
