@@ -434,7 +434,9 @@ class FhirXmlReader(BudgetedReader):
     name = "fhir-xml"
 
     def sniff(self, head: bytes, filename: str) -> bool:
-        return _xml_head(head).startswith(b"<") and b'xmlns="http://hl7.org/fhir"' in head
+        return _xml_head(head).startswith(b"<") and (
+            b'xmlns="http://hl7.org/fhir"' in head or b"xmlns='http://hl7.org/fhir'" in head
+        )
 
     def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
         from phiward.formats._fhir import bundle_units  # noqa: PLC0415 - import cycle
