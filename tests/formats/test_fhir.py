@@ -191,3 +191,13 @@ def test_fhir_xml_uses_the_same_path_table() -> None:
     assert fields[f"{base}.address[0].city"][0].hint is E.CITY
     assert fields[f"{base}.text.div"][0].text == "Peter Chalmers"
     assert f"{base}.id" not in fields
+
+
+def test_fhir_xml_sniffs_with_either_quote_style() -> None:
+    from phiward.formats._xml import FhirXmlReader
+
+    assert FhirXmlReader().sniff(b"<Patient xmlns='http://hl7.org/fhir'>", "p")
+    assert FhirXmlReader().sniff(
+        b'<?xml version="1.0"?>\n<Patient xmlns="http://hl7.org/fhir">', "p"
+    )
+    assert not FhirXmlReader().sniff(b"<Patient xmlns='urn:other'>", "p.xml")

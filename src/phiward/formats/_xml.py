@@ -132,9 +132,12 @@ def _telecom(value: str) -> tuple[E, str]:
     return E.PHONE, value
 
 
+_BLANKS = re.compile(r"\s+")
+
+
 def _text(element: Any) -> str:
-    text = " ".join(t.strip() for t in element.itertext() if t and t.strip())
-    return text[:MAX_TEXT]
+    """Visible text under ``element``: pieces joined by one space (table cells stay apart)."""
+    return _BLANKS.sub(" ", " ".join(element.itertext())).strip()[:MAX_TEXT]
 
 
 def parse_xml(data: bytes) -> Any:
@@ -186,6 +189,12 @@ class CdaReader(BudgetedReader):
         tags = INTERESTING if namespace == CDA_NS else tuple(_local(t) for t in INTERESTING)
         for element in root.iter(*tags):
             name = _local(element.tag)
+            if name in ("value", "originalText"):
+                # The commonest elements (coded entries): no ancestry needed.
+                has_text = bool(element.text and element.text.strip())
+                if has_text and (name == "originalText" or _is_string_value(element)):
+                    yield TextUnit(text=_text(element), field=_path(element))
+                continue
             parent_el = element.getparent()
             parent = _local(parent_el.tag) if parent_el is not None else ""
             if name == "text":
@@ -194,8 +203,10 @@ class CdaReader(BudgetedReader):
                     if text:
                         yield TextUnit(text=text, field=_with_title(element, _path(element)))
                 continue
-            grandparent_el = parent_el.getparent() if parent_el is not None else None
-            grandparent = _local(grandparent_el.tag) if grandparent_el is not None else ""
+            grandparent = ""
+            if name in ("given", "family") and parent_el is not None:
+                grandparent_el = parent_el.getparent()
+                grandparent = _local(grandparent_el.tag) if grandparent_el is not None else ""
             in_scope = (name == "telecom" or name in ADDRESS_PARTS) and any(
                 _local(a.tag) in PATIENT_SCOPES for a in element.iterancestors()
             )
@@ -266,10 +277,6 @@ class CdaReader(BudgetedReader):
                 hint_confidence=0.97,
                 hint_only=True,
             )
-        if name in ("originalText", "value") and element.text and element.text.strip():
-            if name == "value" and not _is_string_value(element):
-                return None
-            return TextUnit(text=_text(element), field=_path(element))
         return None
 
 
@@ -427,7 +434,9 @@ class FhirXmlReader(BudgetedReader):
     name = "fhir-xml"
 
     def sniff(self, head: bytes, filename: str) -> bool:
-        return _xml_head(head).startswith(b"<") and b'xmlns="http://hl7.org/fhir"' in head
+        return _xml_head(head).startswith(b"<") and (
+            b'xmlns="http://hl7.org/fhir"' in head or b"xmlns='http://hl7.org/fhir'" in head
+        )
 
     def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
         from phiward.formats._fhir import bundle_units  # noqa: PLC0415 - import cycle
