@@ -423,10 +423,10 @@ class LineIndex:
 NameFinder = Callable[[str], list[Candidate]]
 
 
-def name_candidates(text: str) -> list[Candidate]:
+def name_candidates(text: str, floor: float = 0.0) -> list[Candidate]:
     return [
         Candidate(EntityType.NAME, h.start, h.end, h.confidence, f"name:{h.rule}", None, h.context)
-        for h in find_names(text)
+        for h in find_names(text, floor=floor)
     ]
 
 
@@ -465,7 +465,7 @@ class Analyzer:
         """Resolved, filtered candidates (internal: they hold offsets into ``text`` only)."""
         cands = self.engine.scan(text) if self.engine is not None else []
         if self.names:
-            cands.extend(name_candidates(text))
+            cands.extend(name_candidates(text, self.min_confidence))
         for finder in self.extra:
             cands.extend(finder(text))
         if self.entities is not None:
