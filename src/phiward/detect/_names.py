@@ -527,6 +527,8 @@ def _score_core(
         return [NameHit(s, e, 0.7, "single+context", ctx)]
     if w in first and w not in last:
         return [NameHit(s, e, 0.55, "single-first-name")]
+    if w in first and s > 0 and text[max(0, s - 2) : s].strip() not in (".", ""):
+        return [NameHit(s, e, 0.5, "single-first-name")]  # also a surname: mid-sentence only
     if listed and s > 0 and text[max(0, s - 2) : s].strip() not in (".", ""):
         return [NameHit(s, e, 0.4, "single")]
     return []
@@ -573,6 +575,16 @@ _NEAR_WORDS: tuple[str, ...] = (
     "starring",
     "assistant to",
     "ask for",
+    "says",
+    "said",
+    "hi",
+    "hello",
+    "dear",
+    "kid",
+    "calls me",
+    "thanks",
+    "told",
+    "asked",
 )
 
 
