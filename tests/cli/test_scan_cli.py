@@ -123,3 +123,21 @@ def test_sarif_and_csv_to_stdout(tmp_path: Path) -> None:
     assert res.exit_code == 0 and json.loads(res.output)["version"] == "2.1.0"
     res = runner.invoke(app, ["scan", str(d), "-w", "1", "-f", "csv"])
     assert res.exit_code == 0 and res.output.startswith("path,line,column,field,entity")
+
+
+def test_scan_section_of_phiward_toml(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    d = _files(tmp_path)
+    (d / "skip.log").write_text("SSN 219-45-6789\n")
+    (tmp_path / "phiward.toml").write_text(
+        '[scan]\nexclude = ["*.log"]\nfail_on = 0.9\nentities = "SSN"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, ["scan", "data", "-w", "1", "-f", "json"])
+    assert res.exit_code == 1  # fail_on from the file
+    doc = json.loads(res.output)
+    assert [Path(f["path"]).name for f in doc["files"]] == ["clean.txt", "note.txt"]
+    kinds = {x["entity"] for f in doc["files"] for x in f["findings"]}
+    assert kinds == {"SSN"}
+    (tmp_path / "phiward.toml").write_text("[scan]\nexcludes = []\n")
+    res = runner.invoke(app, ["scan", "data", "-w", "1"])
+    assert res.exit_code == 4 and "unknown scan setting(s): excludes" in res.output

@@ -62,6 +62,8 @@ def types(text: str) -> set[E]:
         ("patient aged 101 with dementia", E.AGE_OVER_89, "101"),
         ("lives at 42 Juniper Lane, Apt 3", E.STREET_ADDRESS, "42 Juniper Lane, Apt 3"),
         ("mail to PO Box 1190", E.STREET_ADDRESS, "PO Box 1190"),
+        ("Osoite: 6750 Koskikatu 25 Apt. 864", E.STREET_ADDRESS, "6750 Koskikatu 25 Apt. 864"),
+        ("Adresse: 4844 Søndergade 52", E.STREET_ADDRESS, "4844 Søndergade 52"),
         ("Springfield, IL 62704", E.CITY, "Springfield"),
         ("Springfield, IL 62704", E.ZIP_CODE, "62704"),
         ("resident of Fremont County", E.COUNTY, "Fremont County"),
@@ -172,6 +174,7 @@ def test_hyperscan_path_agrees_with_re2_on_large_text() -> None:
     chunk = (
         "Patient John Smith MRN: 1234567 DOB 03/04/1961 phone 617-253-1000 ip 10.1.2.3 "
         "SSN 219-45-6789 VIN 1HGCM82633A004352 https://x.example.org/a Müller café\n"
+        "Adresse: 4844 Søndergade 52, 2. sal\n"
         "Plain narrative follows without identifiers, repeated to make the text large.\n"
     )
     text = chunk * (engine.HYPERSCAN_MIN_CHARS // len(chunk) + 5)
@@ -183,4 +186,5 @@ def test_hyperscan_path_agrees_with_re2_on_large_text() -> None:
     slow_patterns = {(c.entity, c.start, c.end) for c in slow}
     fast_patterns = {(c.entity, c.start, c.end) for c in fast if c.entity is not E.NAME}
     assert fast_patterns == slow_patterns
-    assert len(fast_patterns) == 7 * (len(text) // len(chunk))  # MRN DATE PHONE IP SSN VIN URL
+    # MRN DATE PHONE IP SSN VIN URL and the street
+    assert len(fast_patterns) == 8 * (len(text) // len(chunk))

@@ -60,3 +60,17 @@ def test_name_shapes(text: str, name: str) -> None:
 
 def test_acronyms_do_not_start_names() -> None:
     assert names("Prescriber DEA: AB1234563 NPI: 1234567893") == []
+
+
+def test_early_exit_keeps_results_at_report_thresholds() -> None:
+    from phiward.detect._names import find_names
+
+    texts = [
+        "Chest Pain Protocol started. Blood Cultures drawn. Foley removed.",
+        "Patient: Ngozi Okonkwo was seen. Dr. Brown agreed.",
+        "LAB RESULTS REVIEWED WITH TEAM",
+    ]
+    for text in texts:
+        full = [(h.start, h.end) for h in find_names(text) if h.confidence >= 0.5]
+        fast = [(h.start, h.end) for h in find_names(text, floor=0.5) if h.confidence >= 0.5]
+        assert fast == full

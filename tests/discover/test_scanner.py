@@ -164,3 +164,32 @@ def test_unreadable_text_is_replaced_not_fatal(tmp_path: Path) -> None:
     r = scan_paths([tmp_path], ScanOptions(workers=1), fingerprint_key=KEY)
     assert r.files[0].status == "scanned"
     assert [f.entity for f in r.files[0].findings] == [E.SSN]
+
+
+def test_a_failing_reader_costs_one_file_not_the_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import phiward.discover._scanner as scanner_mod
+
+    class Broken:
+        name = "broken"
+
+        def sniff(self, head: bytes, filename: str) -> bool:
+            return True
+
+        def read(self, stream: object, filename: str) -> Iterator[TextUnit]:
+            raise KeyError("boom")
+            yield  # pragma: no cover
+
+    real = scanner_mod.reader_for
+    monkeypatch.setattr(
+        scanner_mod,
+        "reader_for",
+        lambda head, name: Broken() if name == "bad.txt" else real(head, name),
+    )
+    (tmp_path / "bad.txt").write_text("x")
+    (tmp_path / "good.txt").write_text("jane@example.com\n")
+    r = scan_paths([tmp_path], ScanOptions(workers=1), fingerprint_key=KEY)
+    states = {Path(f.path).name: (f.status, f.reason) for f in r.files}
+    assert states["bad.txt"] == ("error", "reader failed (KeyError)")
+    assert states["good.txt"][0] == "scanned"

@@ -90,3 +90,12 @@ def test_encrypted_formats_are_recognised() -> None:
     assert not r.sniff(b"gAAAAA is just a word here", "t.txt")
     (u,) = units(r, b"whatever", "x")
     assert u.status == "encrypted" and u.text == ""
+
+
+def test_text_without_newlines_streams_in_bounded_chunks() -> None:
+    data = ("x" * 1000 + " jane@example.com ") * 1200  # ~1.2 MB, one line
+    us = units(TextReader(), data.encode(), "minified.log")
+    assert len(us) >= 4
+    assert all(len(u.text) <= CHUNK_CHARS for u in us)
+    assert all(u.line == 1 for u in us)
+    assert "".join(u.text for u in us) == data

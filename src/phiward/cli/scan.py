@@ -19,7 +19,7 @@ from phiward.core.entities import EntityType
 from phiward.core.settings import Settings, load_settings
 from phiward.discover import ScanOptions, scan_paths
 from phiward.discover.demo import generate
-from phiward.errors import InputError
+from phiward.errors import ConfigError, InputError
 from phiward.reports import render, render_summary, render_table
 
 _FORMATS = ("table", "json", "sarif", "html", "csv")
@@ -60,6 +60,39 @@ def _parse_entities(value: str | None) -> frozenset[EntityType] | None:
                 f"unknown entity type {raw.strip()!r}; valid: {valid}", param_hint="--entities"
             ) from None
     return frozenset(out)
+
+
+_SCAN_KEYS = frozenset({"exclude", "fail_on", "entities", "ner"})
+
+
+def _scan_section(settings: Settings) -> dict[str, Any]:
+    """The ``[scan]`` table of phiward.toml (or ``PHIWARD_SCAN__*``); unknown keys are errors."""
+    conf = dict(settings.section("scan"))
+    unknown = sorted(set(conf) - _SCAN_KEYS)
+    if unknown:
+        known = ", ".join(sorted(_SCAN_KEYS))
+        raise ConfigError(f"unknown scan setting(s): {', '.join(unknown)}; known: {known}")
+    return conf
+
+
+def _list_setting(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):  # from the environment: comma-separated
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError("scan setting 'exclude' must be a list of glob strings")
+
+
+def _float_setting(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number between 0 and 1") from None
+    if not 0.0 <= number <= 1.0:
+        raise ConfigError(f"{name} must be a number between 0 and 1")
+    return number
 
 
 def fingerprint_key(settings: Settings) -> bytes:
@@ -179,14 +212,17 @@ def scan(
         if not p.exists():
             raise typer.BadParameter(f"{p} does not exist", param_hint="PATHS")
     settings = load_settings()
+    conf = _scan_section(settings)
+    if fail_on is None and "fail_on" in conf:
+        fail_on = _float_setting(conf["fail_on"], "scan.fail_on")
     options = ScanOptions(
         min_confidence=settings.min_confidence if min_confidence is None else min_confidence,
-        entities=_parse_entities(entities),
-        excludes=tuple(exclude or ()),
+        entities=_parse_entities(entities if entities is not None else conf.get("entities")),
+        excludes=(*_list_setting(conf.get("exclude")), *(exclude or ())),
         workers=workers or settings.workers,
         max_file_bytes=max_file_size,
         names=not no_names,
-        ner_model=ner,
+        ner_model=ner if ner is not None else conf.get("ner"),
     )
     key = fingerprint_key(settings)
     show_progress = not quiet and err_console.is_terminal

@@ -1,10 +1,11 @@
 """The analysis pipeline: one multi-pattern pass, validators, context scoring, overlap resolution.
 
-All recognizers are compiled into a single alternation, so the text is walked once by the regex
-engine (Python ``re`` by default; google-re2 when asked, see :func:`available_backends`). Each
-match is then validated (checksums, issuing rules), scored with the context words in a window
-before it, and overlapping candidates are resolved (highest confidence, then longest, wins). Names
-come from a second, dictionary-driven pass over capitalised words (``_names``).
+All recognizers run in one pass over the text: google-re2 (a single alternation on UTF-8 bytes)
+by default, Hyperscan for large texts once a process has scanned enough to amortise compiling
+it, Python ``re`` where neither wheel exists (see :func:`default_backend`). Each match is then
+validated (checksums, issuing rules), scored with the context words in a window around it, and
+overlapping candidates are resolved (highest confidence, then longest, wins). Names come from a
+second, dictionary-driven pass over capitalised words (``_names``).
 """
 
 from __future__ import annotations
@@ -423,10 +424,10 @@ class LineIndex:
 NameFinder = Callable[[str], list[Candidate]]
 
 
-def name_candidates(text: str) -> list[Candidate]:
+def name_candidates(text: str, floor: float = 0.0) -> list[Candidate]:
     return [
         Candidate(EntityType.NAME, h.start, h.end, h.confidence, f"name:{h.rule}", None, h.context)
-        for h in find_names(text)
+        for h in find_names(text, floor=floor)
     ]
 
 
@@ -465,7 +466,7 @@ class Analyzer:
         """Resolved, filtered candidates (internal: they hold offsets into ``text`` only)."""
         cands = self.engine.scan(text) if self.engine is not None else []
         if self.names:
-            cands.extend(name_candidates(text))
+            cands.extend(name_candidates(text, self.min_confidence))
         for finder in self.extra:
             cands.extend(finder(text))
         if self.entities is not None:

@@ -405,6 +405,26 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         0.9,
     ),
     Recognizer(
+        "street_address_europe",
+        E.STREET_ADDRESS,
+        r"\b(?P<v>(?:\d{1,6} )?[A-ZÀ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]* ?(?i:katu|tie|vegur|gade|gate|vej|"
+        r"vägen|gatan|veien|straße|strasse|weg|laan|straat|steeg|plein|ulica|utca|cesta|iela|"
+        r"gatve|tänav|allee|platz)\.? \d{1,5}[a-zA-Z]?"
+        r"(?:,? (?:Apt|Suite|Unit|Flat)\.? ?\d{1,5})?)\b",
+        0.8,
+        0.85,
+    ),
+    Recognizer(
+        "street_address_europe_word",
+        E.STREET_ADDRESS,
+        r"\b(?P<v>(?:\d{1,6} )?(?i:rue|via|calle|avenida|rua|viale|piazza|plaza|boulevard|"
+        r"chemin|allée|place) (?:d[eiao]s? |del |du |la |le )?[A-ZÀ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]+"
+        r"(?: [A-ZÀ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]+)?"
+        r",? \d{1,5})\b",
+        0.75,
+        0.8,
+    ),
+    Recognizer(
         "po_box",
         E.STREET_ADDRESS,
         r"\b(?P<v>(?i:P\.? ?O\.? Box) \d{1,6})\b",

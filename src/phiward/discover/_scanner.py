@@ -8,6 +8,7 @@ large, excluded by a reader's budget) or ``error`` (unreadable). A bad file neve
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import multiprocessing
 import os
 import stat
@@ -33,6 +34,7 @@ from phiward.formats import TextUnit, reader_for
 from phiward.formats._registry import SNIFF_BYTES
 
 Status = Literal["scanned", "protected", "skipped", "error"]
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,9 @@ class FileScanner:
             return FileResult(name, "error", f"cannot read ({exc.strerror or type(exc).__name__})")
         except (UnicodeError, ValueError, RecursionError, MemoryError) as exc:
             return FileResult(name, "error", f"cannot parse ({type(exc).__name__})")
+        except Exception as exc:  # a reader bug must cost one file, never the whole scan
+            _log.warning("reader failed on a file (%s)", type(exc).__name__, exc_info=True)
+            return FileResult(name, "error", f"reader failed ({type(exc).__name__})")
         if result.status == "scanned":
             result.findings = [replace(f, encrypted_at_rest=False) for f in result.findings]
         return result

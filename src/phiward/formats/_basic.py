@@ -109,10 +109,16 @@ class TextReader:
         buf: list[str] = []
         size = 0
         start_line = 1
-        for line in text:
+        while True:
+            # readline(limit): a file without newlines (minified, binary-ish logs) still streams
+            # in bounded pieces; such a piece may split an identifier at its edge.
+            line = text.readline(CHUNK_CHARS)
+            if not line:
+                break
             buf.append(line)
             size += len(line)
-            line_no += 1
+            if line.endswith("\n"):
+                line_no += 1
             if size >= CHUNK_CHARS:
                 yield TextUnit(text="".join(buf), line=start_line)
                 buf, size, start_line = [], 0, line_no
