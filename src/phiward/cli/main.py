@@ -8,7 +8,10 @@ import logging
 import typer
 
 from phiward import __version__
+from phiward.audit import hook as audit_hook
 from phiward.core.logfilter import install_log_filter
+from phiward.core.settings import load_settings
+from phiward.errors import ConfigError
 
 app = typer.Typer(
     name="phiward",
@@ -39,6 +42,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
@@ -50,6 +54,23 @@ def _root(
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     install_log_filter()
+    _install_audit(ctx)
+
+
+def _install_audit(ctx: typer.Context) -> None:
+    """Record this command's security events in the audit log (``[audit] enabled``, default on).
+
+    The log opens on the first event only, and signs a checkpoint when the command ends.
+    """
+    if ctx.resilient_parsing or ctx.invoked_subcommand is None:
+        return
+    try:
+        settings = load_settings()
+    except ConfigError:
+        return  # the command itself reports the bad settings
+    hook = audit_hook.install(settings)
+    if hook is not None:
+        ctx.call_on_close(hook.close)
 
 
 def _register() -> None:

@@ -51,6 +51,11 @@ def set_hook(hook: Hook | None) -> Hook | None:
     return previous
 
 
+def current_hook() -> Hook | None:
+    """The installed hook, so a new one can chain to it and put it back."""
+    return _hook
+
+
 def emit(event: SecurityEvent) -> None:
     """Send ``event`` to the installed hook. A failing hook raises: an unrecorded access must not
     pass silently."""

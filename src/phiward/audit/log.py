@@ -1,0 +1,385 @@
+"""``AuditLog``: durable, group-committed appends, signed tree heads and exported checkpoints.
+
+Every ``record`` call hands its event to one writer thread and blocks until the transaction that
+holds it has committed (SQLite ``synchronous=FULL`` fsyncs the WAL; PostgreSQL commits are
+durable), so an acknowledged event survives a power cut. Concurrent callers share that
+transaction: the writer drains everything queued into one ``executemany``, which is what keeps
+throughput close to raw batched inserts.
+
+Each row stores its canonical JSON body, its RFC 6962 leaf hash and an HMAC of (sequence number,
+leaf hash) under a key derived from the signing key; the writer keeps the tree's compact range in
+memory so a signed head costs O(log n), not a pass over the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import os
+import queue
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from phiward.audit import merkle, store
+from phiward.audit.checkpoint import Checkpoint, Signer, Verifier
+from phiward.audit.event import AuditEvent, canonical_json, utcnow
+from phiward.audit.sinks import CheckpointSink, DirectorySink, S3Sink
+from phiward.core.settings import Settings
+from phiward.errors import AuditError
+
+DEFAULT_ORIGIN = "phiward.local/audit"
+MAX_BATCH = 8192
+
+
+def row_mac(key: bytes, seq: int, leaf: bytes) -> bytes:
+    return hmac.digest(key, seq.to_bytes(8, "big") + leaf, "sha256")
+
+
+class Frontier:
+    """The compact range of a Merkle tree: the roots of its perfect subtrees, left to right."""
+
+    __slots__ = ("nodes", "size")
+
+    def __init__(self, size: int = 0, nodes: list[tuple[int, bytes]] | None = None) -> None:
+        self.size = size
+        self.nodes: list[tuple[int, bytes]] = nodes or []
+
+    def append(self, leaf: bytes) -> None:
+        nodes = self.nodes
+        nodes.append((1, leaf))
+        while len(nodes) > 1 and nodes[-1][0] == nodes[-2][0]:
+            (w, left), (_, right) = nodes[-2], nodes[-1]
+            nodes[-2:] = [(2 * w, merkle.node_hash(left, right))]
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self.nodes:
+            return merkle.EMPTY_ROOT
+        acc = self.nodes[-1][1]
+        for _, h in reversed(self.nodes[:-1]):
+            acc = merkle.node_hash(h, acc)
+        return acc
+
+    def dump(self) -> bytes:
+        return b"".join(w.to_bytes(8, "big") + h for w, h in self.nodes)
+
+    @classmethod
+    def load(cls, size: int, blob: bytes) -> Frontier:
+        nodes = [
+            (int.from_bytes(blob[i : i + 8], "big"), blob[i + 8 : i + 40])
+            for i in range(0, len(blob), 40)
+        ]
+        if sum(w for w, _ in nodes) != size:
+            raise AuditError("stored tree frontier does not match its size; run verify")
+        return cls(size, nodes)
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """Where the log lives and where its checkpoints go (settings section ``[audit]``)."""
+
+    database_url: str
+    signing_key: Path
+    origin: str = DEFAULT_ORIGIN
+    checkpoint_dir: Path | None = None
+    s3_bucket: str | None = None
+    s3_prefix: str = "phiward-audit"
+    retention_years: int = 6
+    checkpoint_every: int = 10_000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AuditConfig:
+        sec: Mapping[str, Any] = settings.section("audit")
+        home = settings.home / "audit"
+        cdir = sec.get("checkpoint_dir", str(home / "checkpoints"))
+        return cls(
+            database_url=str(sec.get("database_url") or f"sqlite:///{home / 'audit.db'}"),
+            signing_key=Path(str(sec.get("signing_key") or home / "signing.key")),
+            origin=str(sec.get("origin", DEFAULT_ORIGIN)),
+            checkpoint_dir=Path(str(cdir)) if cdir else None,
+            s3_bucket=str(sec["s3_bucket"]) if sec.get("s3_bucket") else None,
+            s3_prefix=str(sec.get("s3_prefix", "phiward-audit")),
+            retention_years=int(sec.get("retention_years", 6)),
+            checkpoint_every=int(sec.get("checkpoint_every", 10_000)),
+        )
+
+
+_Item = tuple[AuditEvent, "Future[int]"]
+
+
+class AuditLog:
+    """The tamper-evident log. Open with :meth:`open`; close (or use as a context manager)."""
+
+    def __init__(self, config: AuditConfig, *, sinks: list[CheckpointSink] | None = None) -> None:
+        self.config = config
+        self.signer = Signer.load_or_create(config.signing_key, config.origin)
+        self._mac_key = self.signer.row_mac_key()
+        self.engine = store.create_engine(config.database_url)
+        store.migrate(self.engine)
+        if sinks is None:
+            sinks = []
+            if config.checkpoint_dir is not None:
+                sinks.append(DirectorySink(config.checkpoint_dir))
+            if config.s3_bucket:
+                sinks.append(S3Sink(config.s3_bucket, config.s3_prefix))
+        self.sinks = sinks
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._frontier: Frontier | None = None
+        self._since_head = 0
+        self._pending_export: tuple[int, str] | None = None
+        self._lock = threading.Lock()
+        self._tree_lock = threading.Lock()
+        self._writer: threading.Thread | None = None
+        self._pid = os.getpid()
+        self._closed = False
+
+    @classmethod
+    def open(cls, settings: Settings, **kwargs: Any) -> AuditLog:
+        return cls(AuditConfig.from_settings(settings), **kwargs)
+
+    @property
+    def verifier(self) -> Verifier:
+        return self.signer.verifier
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- appending ---------------------------------------------------------------------------
+
+    def submit(self, event: AuditEvent) -> Future[int]:
+        """Queue ``event``; the future resolves to its sequence number once durably committed."""
+        if self._closed:
+            raise AuditError("the audit log is closed")
+        fut: Future[int] = Future()
+        self._ensure_writer()
+        self._queue.put((event, fut))
+        return fut
+
+    def record(self, event: AuditEvent, *, timeout: float | None = 60.0) -> int:
+        """Append ``event`` durably and return its sequence number."""
+        return self.submit(event).result(timeout)
+
+    async def arecord(self, event: AuditEvent) -> int:
+        """The asyncio form of :meth:`record` (the event loop is not blocked)."""
+        return await asyncio.wrap_future(self.submit(event))
+
+    def _ensure_writer(self) -> None:
+        if self._writer is not None and self._pid == os.getpid() and self._writer.is_alive():
+            return
+        with self._lock:
+            if self._writer is None or self._pid != os.getpid() or not self._writer.is_alive():
+                self._pid = os.getpid()
+                self._queue = queue.SimpleQueue()
+                self._writer = threading.Thread(
+                    target=self._run, name="phiward-audit-writer", daemon=True
+                )
+                self._writer.start()
+
+    def _run(self) -> None:
+        q = self._queue
+        while True:
+            first = q.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = q.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            real = [item for item in batch if item[0] is not _FLUSH]
+            try:
+                seqs = self._append(real) if real else []
+                self._export_pending()
+            except BaseException as exc:  # every waiter must learn of the failure
+                err = (
+                    exc
+                    if isinstance(exc, AuditError)
+                    else AuditError(f"audit append failed: {exc}")
+                )
+                for _, fut in batch:
+                    fut.set_exception(err)
+            else:
+                for (_, fut), seq in zip(real, seqs, strict=True):
+                    fut.set_result(seq)
+                for event, fut in batch:
+                    if event is _FLUSH:
+                        fut.set_result(-1)
+            if stop:
+                return
+
+    def _load_frontier(self, conn: sa.Connection, upto: int) -> Frontier:
+        """The compact range at size ``upto``: from the last signed head, then the leaves after."""
+        frontier = self._frontier
+        if frontier is None or frontier.size > upto:
+            row = conn.execute(
+                sa.select(store.heads.c.size, store.heads.c.frontier)
+                .where(store.heads.c.size <= upto)
+                .order_by(store.heads.c.size.desc())
+                .limit(1)
+            ).first()
+            frontier = Frontier.load(int(row.size), row.frontier) if row else Frontier()
+        if frontier.size < upto:
+            rows = conn.execute(
+                sa.select(store.events.c.leaf)
+                .where(store.events.c.seq >= frontier.size, store.events.c.seq < upto)
+                .order_by(store.events.c.seq)
+            )
+            for (leaf,) in rows:
+                frontier.append(bytes(leaf))
+            if frontier.size != upto:
+                raise AuditError("audit log has gaps in its sequence numbers; run verify")
+        return frontier
+
+    def _append(self, batch: list[_Item]) -> list[int]:
+        recorded = utcnow()
+        key = self._mac_key
+        with self._tree_lock, store.write_transaction(self.engine) as conn:
+            start = store.next_seq(conn)
+            frontier = self._load_frontier(conn, start)
+            rows = []
+            for offset, (event, _) in enumerate(batch):
+                seq = start + offset
+                data = event.to_dict(recorded=recorded, seq=seq)
+                body = canonical_json(data)
+                leaf = merkle.leaf_hash(body)
+                frontier.append(leaf)
+                rows.append(
+                    {
+                        "seq": seq,
+                        "occurred": data["occurred"],
+                        "type": event.type,
+                        "action": event.action,
+                        "user_id": event.user_id,
+                        "patient_id": event.patient_id,
+                        "body": body.decode(),
+                        "leaf": leaf,
+                        "mac": row_mac(key, seq, leaf),
+                        "purged": False,
+                    }
+                )
+            conn.execute(store.events.insert(), rows)
+            self._since_head += len(rows)
+            if self._since_head >= self.config.checkpoint_every:
+                self._sign_head(conn, frontier)
+        self._frontier = frontier
+        return [start + i for i in range(len(batch))]
+
+    # -- heads and checkpoints -----------------------------------------------------------------
+
+    def _sign_head(self, conn: sa.Connection, frontier: Frontier) -> str:
+        cp = Checkpoint(self.config.origin, frontier.size, frontier.root())
+        note = self.signer.sign(cp)
+        exists = conn.execute(
+            sa.select(store.heads.c.size).where(store.heads.c.size == cp.size)
+        ).first()
+        if exists is None:
+            conn.execute(
+                store.heads.insert().values(
+                    size=cp.size,
+                    root=cp.root,
+                    note=note,
+                    frontier=frontier.dump(),
+                    created=recorded_now(),
+                )
+            )
+        self._since_head = 0
+        self._pending_export = (cp.size, note)
+        return note
+
+    def _export_pending(self) -> None:
+        pending, self._pending_export = self._pending_export, None
+        if pending is not None:
+            for sink in self.sinks:
+                sink.put(*pending)
+
+    def checkpoint(self) -> Checkpoint:
+        """Sign the current tree head, store it and export it to every sink."""
+        self.flush()
+        with self._tree_lock, store.write_transaction(self.engine) as conn:
+            size = store.next_seq(conn)
+            frontier = self._load_frontier(conn, size)
+            self._sign_head(conn, frontier)
+        self._frontier = frontier
+        self._export_pending()
+        return Checkpoint(self.config.origin, frontier.size, frontier.root())
+
+    def flush(self) -> None:
+        """Wait until everything queued so far is committed."""
+        if self._writer is not None and self._writer.is_alive() and self._pid == os.getpid():
+            marker: Future[int] = Future()
+            self._queue.put((_FLUSH, marker))
+            marker.result(60)
+
+    def size(self) -> int:
+        with self.engine.connect() as conn:
+            return store.next_seq(conn)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        if self._writer is not None and self._writer.is_alive() and self._pid == os.getpid():
+            self._queue.put(None)
+            self._writer.join(60)
+        self._closed = True
+        self.engine.dispose()
+
+    # -- retention -----------------------------------------------------------------------------
+
+    def apply_retention(self, *, now: datetime | None = None, years: int | None = None) -> int:
+        """Drop the bodies of events older than the retention period (default 6 years).
+
+        Leaf hashes and MACs stay, so the tree and every later proof still verify; the purge is
+        itself recorded as an ``audit.retention`` event naming the range it covered.
+        """
+        years = self.config.retention_years if years is None else years
+        now = now or datetime.now(UTC)
+        try:
+            cutoff = now.replace(year=now.year - years)
+        except ValueError:  # 29 February
+            cutoff = now.replace(year=now.year - years, day=28)
+        cut = cutoff.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        self.flush()
+        with store.write_transaction(self.engine) as conn:
+            ev = store.events.c
+            upto = conn.execute(
+                sa.select(sa.func.max(ev.seq)).where(ev.occurred < cut, ev.purged.is_(False))
+            ).scalar()
+            if upto is None:
+                return 0
+            purged = conn.execute(
+                store.events.update()
+                .where(ev.seq <= upto, ev.purged.is_(False))
+                .values(body=None, purged=True)
+            ).rowcount
+        self.record(
+            AuditEvent(
+                type="audit.retention",
+                action="D",
+                application="phiward",
+                details={"purged_through_seq": int(upto), "count": int(purged), "cutoff": cut},
+            )
+        )
+        return int(purged)
+
+
+_FLUSH = AuditEvent(type="audit.flush", action="E")
+
+
+def recorded_now() -> str:
+    return utcnow().isoformat(timespec="microseconds").replace("+00:00", "Z")

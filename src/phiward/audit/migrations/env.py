@@ -1,0 +1,14 @@
+"""Alembic environment: the store hands over its open connection; nothing is read from disk."""
+
+from __future__ import annotations
+
+from alembic import context
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    version_table="phiward_audit_version",
+    transactional_ddl=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,101 @@
+"""Where the log lives: SQLite (embedded default, WAL, ``synchronous=FULL``) or PostgreSQL.
+
+The schema is created and upgraded by the Alembic migrations shipped in
+``phiward/audit/migrations``. Appends hold a write lock for the length of one transaction
+(``BEGIN IMMEDIATE`` on SQLite, a transaction-scoped advisory lock on PostgreSQL) so that several
+processes can share one log and sequence numbers never collide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from phiward.errors import AuditError
+
+metadata = sa.MetaData()
+events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("occurred", sa.String(32), nullable=False),
+    sa.Column("type", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(1), nullable=False),
+    sa.Column("user_id", sa.String(512)),
+    sa.Column("patient_id", sa.String(512)),
+    sa.Column("body", sa.Text),
+    sa.Column("leaf", sa.LargeBinary(32), nullable=False),
+    sa.Column("mac", sa.LargeBinary(32), nullable=False),
+    sa.Column("purged", sa.Boolean, nullable=False),
+)
+heads = sa.Table(
+    "audit_heads",
+    metadata,
+    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("root", sa.LargeBinary(32), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("frontier", sa.LargeBinary, nullable=False),
+    sa.Column("created", sa.String(32), nullable=False),
+)
+
+_PG_LOCK_ID = 0x70686977_61756474 & 0x7FFFFFFFFFFFFFFF  # "phiwaudt"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Autocommit at the driver level so that our explicit BEGIN IMMEDIATE is the transaction.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine for ``url`` with the durability settings the log needs."""
+    if url.startswith("sqlite"):
+        db = sa.engine.make_url(url).database
+        if db and db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    # PostgreSQL commits are durable with the server's default synchronous_commit=on.
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Create or upgrade the schema to the newest revision."""
+    cfg = Config()
+    cfg.set_main_option("script_location", "phiward.audit:migrations")
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except sa.exc.SQLAlchemyError as exc:
+        raise AuditError(f"cannot prepare the audit database: {exc.__class__.__name__}") from exc
+
+
+@contextmanager
+def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """One append transaction, holding the log's write lock until commit."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_ID})
+        yield conn
+
+
+def next_seq(conn: sa.Connection) -> int:
+    value = conn.execute(sa.select(sa.func.max(events.c.seq))).scalar()
+    return 0 if value is None else int(value) + 1

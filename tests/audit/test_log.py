@@ -1,0 +1,288 @@
+"""The audit log on both stores: appends, group commit, signed heads, and fault injection.
+
+Each tampering test edits the database directly, as a privileged attacker with SQL access would,
+and checks that ``verify_log`` names the exact rows; an untouched log must verify clean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from phiward.audit import AuditConfig, AuditEvent, AuditLog, DirectorySink, verify_log
+from phiward.audit.checkpoint import Signer, Verifier
+from phiward.errors import AuditError, InputError, VerificationError
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'audit.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def _config(url: str, tmp_path: Path, **kw: object) -> AuditConfig:
+    return AuditConfig(
+        database_url=url,
+        signing_key=tmp_path / "signing.key",
+        checkpoint_dir=tmp_path / "checkpoints",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def log(db_url: str, tmp_path: Path) -> Iterator[AuditLog]:
+    with AuditLog(_config(db_url, tmp_path, checkpoint_every=10)) as opened:
+        yield opened
+
+
+def _event(i: int, **kw: object) -> AuditEvent:
+    return AuditEvent(
+        type="phi.read",
+        action="R",
+        user_id=f"user-{i % 3}",
+        patient_id=f"pat-{i % 5}",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _fill(log: AuditLog, n: int = 40) -> None:
+    for i in range(n):
+        log.record(_event(i))
+    log.checkpoint()
+
+
+def _kinds(log: AuditLog) -> list[tuple[str, int | None, int | None]]:
+    return [(p.kind, p.first, p.last) for p in verify_log(log).problems]
+
+
+def _sql(log: AuditLog, statement: str, **params: object) -> None:
+    with log.engine.connect() as conn:
+        conn.execute(sa.text(statement), params)
+        conn.commit()
+
+
+def test_untouched_log_verifies_clean(log: AuditLog) -> None:
+    _fill(log)
+    report = verify_log(log)
+    assert report.ok, report.problems
+    assert report.size == 40
+    assert report.heads_checked >= 4
+    assert report.checkpoints_checked == 1
+
+
+def test_concurrent_writers_get_contiguous_sequence_numbers(log: AuditLog) -> None:
+    seqs: list[int] = []
+    lock = threading.Lock()
+
+    def writer(k: int) -> None:
+        for i in range(25):
+            seq = log.record(_event(k * 100 + i))
+            with lock:
+                seqs.append(seq)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(seqs) == list(range(200))
+    assert verify_log(log).ok
+
+
+def test_acknowledged_event_is_committed(log: AuditLog, db_url: str) -> None:
+    seq = log.record(_event(1))
+    other = sa.create_engine(db_url)
+    with other.connect() as conn:
+        body = conn.execute(sa.text("SELECT body FROM audit_events WHERE seq = :s"), {"s": seq})
+        assert '"patient_id":"pat-1"' in body.scalar_one()
+    other.dispose()
+
+
+def test_async_record(log: AuditLog) -> None:
+    async def go() -> list[int]:
+        return list(await asyncio.gather(*(log.arecord(_event(i)) for i in range(20))))
+
+    assert sorted(asyncio.run(go())) == list(range(20))
+
+
+def test_modified_body_is_named(log: AuditLog) -> None:
+    _fill(log)
+    _sql(log, "UPDATE audit_events SET body = replace(body, 'pat-2', 'pat-4') WHERE seq = 17")
+    assert ("modified", 17, 17) in _kinds(log)
+
+
+def test_modified_body_with_recomputed_hash_is_named(log: AuditLog) -> None:
+    _fill(log)
+    with log.engine.connect() as conn:
+        body = conn.execute(sa.text("SELECT body FROM audit_events WHERE seq = 12")).scalar_one()
+        forged = body.replace("phi.read", "phi.list")
+        from phiward.audit.merkle import leaf_hash
+
+        conn.execute(
+            sa.text("UPDATE audit_events SET body = :b, leaf = :l WHERE seq = 12"),
+            {"b": forged, "l": leaf_hash(forged.encode())},
+        )
+        conn.commit()
+    kinds = _kinds(log)
+    assert ("inserted", 12, 12) in kinds or ("modified", 12, 12) in kinds
+    assert any(k == "head" for k, _, _ in kinds)
+
+
+def test_deleted_rows_are_named(log: AuditLog) -> None:
+    _fill(log)
+    _sql(log, "DELETE FROM audit_events WHERE seq IN (5, 6, 7)")
+    assert ("deleted", 5, 7) in _kinds(log)
+
+
+def test_truncated_tail_is_detected_against_signed_heads(log: AuditLog) -> None:
+    _fill(log)
+    _sql(log, "DELETE FROM audit_events WHERE seq >= 30")
+    _sql(log, "DELETE FROM audit_heads WHERE size > 30")
+    kinds = _kinds(log)
+    assert ("truncated", 30, 39) in kinds  # the exported checkpoint still says 40
+
+
+def test_reordered_rows_are_named(log: AuditLog) -> None:
+    _fill(log)
+    with log.engine.connect() as conn:
+        a = conn.execute(sa.text("SELECT body, leaf, mac FROM audit_events WHERE seq = 3")).one()
+        b = conn.execute(sa.text("SELECT body, leaf, mac FROM audit_events WHERE seq = 4")).one()
+        for seq, row in ((3, b), (4, a)):
+            conn.execute(
+                sa.text("UPDATE audit_events SET body = :b, leaf = :l, mac = :m WHERE seq = :s"),
+                {"b": row.body, "l": row.leaf, "m": row.mac, "s": seq},
+            )
+        conn.commit()
+    kinds = _kinds(log)
+    assert ("reordered", 3, 3) in kinds
+    assert ("reordered", 4, 4) in kinds
+
+
+def test_inserted_row_is_named(log: AuditLog) -> None:
+    _fill(log)
+    from phiward.audit.event import canonical_json
+    from phiward.audit.merkle import leaf_hash
+
+    now = datetime.now(UTC)
+    body = canonical_json(_event(99).to_dict(recorded=now, seq=40))
+    _sql(
+        log,
+        "INSERT INTO audit_events (seq, occurred, type, action, body, leaf, mac, purged) "
+        "VALUES (40, :o, 'phi.read', 'R', :b, :l, :m, :p)",
+        o=now.isoformat(),
+        b=body.decode(),
+        l=leaf_hash(body),
+        m=b"\x00" * 32,
+        p=False,
+    )
+    assert ("inserted", 40, 40) in _kinds(log)
+
+
+def test_altered_head_is_detected(log: AuditLog) -> None:
+    _fill(log)
+    _sql(log, "UPDATE audit_heads SET note = replace(note, 'phiward', 'phiwarx') WHERE size = 40")
+    assert any(k == "head" for k, _, _ in _kinds(log))
+
+
+def test_dropped_database_is_detected_by_the_exported_checkpoint(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'dropped.db'}"
+    cfg = _config(db_url, tmp_path)
+    with AuditLog(cfg) as first:
+        _fill(first, 12)
+    Path(sa.engine.make_url(db_url).database or "").unlink()
+    with AuditLog(cfg) as fresh:
+        fresh.record(_event(0))
+        kinds = _kinds(fresh)
+    assert ("truncated", 1, 11) in kinds
+
+
+def test_retention_purges_bodies_and_still_verifies(log: AuditLog) -> None:
+    old = datetime.now(UTC) - timedelta(days=7 * 365)
+    for i in range(5):
+        log.record(_event(i, occurred=old))
+    for i in range(5):
+        log.record(_event(i))
+    assert log.apply_retention() == 5
+    log.checkpoint()
+    report = verify_log(log)
+    assert report.ok, report.problems
+    with log.engine.connect() as conn:
+        kinds = conn.execute(sa.text("SELECT type FROM audit_events ORDER BY seq")).scalars().all()
+    assert kinds[-1] == "audit.retention"
+
+
+def test_body_removed_without_retention_is_flagged(log: AuditLog) -> None:
+    _fill(log)
+    _sql(log, "UPDATE audit_events SET body = NULL, purged = :t WHERE seq = 20", t=True)
+    assert ("purged", 20, 20) in _kinds(log)
+
+
+def test_checkpoint_is_a_c2sp_signed_note(log: AuditLog, tmp_path: Path) -> None:
+    _fill(log, 3)
+    note = DirectorySink(tmp_path / "checkpoints").latest()
+    assert note is not None
+    lines = note.split("\n")
+    assert lines[0] == "phiward.local/audit" and lines[1] == "3"
+    assert lines[4].startswith("\u2014 phiward.local/audit ")
+    verifier = Verifier.from_text(log.verifier.to_text())
+    assert verifier.open(note).size == 3
+    other = Signer.load_or_create(tmp_path / "other.key", "phiward.local/audit").verifier
+    with pytest.raises(VerificationError):
+        other.open(note)
+    with pytest.raises(VerificationError):
+        verifier.open(note.replace("\n3\n", "\n4\n"))
+
+
+def test_signing_key_permissions_are_enforced(tmp_path: Path) -> None:
+    key = tmp_path / "k.pem"
+    Signer.load_or_create(key, "x")
+    assert key.stat().st_mode & 0o777 == 0o600
+    key.chmod(0o644)
+    with pytest.raises(Exception, match="chmod 600"):
+        Signer.load_or_create(key, "x")
+
+
+def test_bad_events_are_refused() -> None:
+    with pytest.raises(InputError):
+        AuditEvent(type="x", action="Z")  # type: ignore[arg-type]
+    with pytest.raises(InputError):
+        AuditEvent(type="x", action="R", occurred=datetime(2020, 1, 1)).to_dict()
+
+
+def test_closed_log_refuses(log: AuditLog) -> None:
+    log.close()
+    with pytest.raises(AuditError):
+        log.record(_event(0))
+
+
+def test_s3_checkpoints_use_object_lock(moto_reset: str, tmp_path: Path) -> None:
+    import boto3
+
+    from phiward.audit import S3Sink
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="audit-lock", ObjectLockEnabledForBucket=True)
+    s3.create_bucket(Bucket="audit-plain")
+    locked, plain = S3Sink("audit-lock", "logs", client=s3), S3Sink("audit-plain", client=s3)
+    cfg = _config(f"sqlite:///{tmp_path / 'a.db'}", tmp_path)
+    with AuditLog(cfg, sinks=[locked, plain]) as log:
+        _fill(log, 5)
+        head = s3.head_object(Bucket="audit-lock", Key="logs/checkpoint-00000000000000000005.txt")
+        assert head["ObjectLockMode"] == "COMPLIANCE"
+        assert "ObjectLockMode" not in s3.head_object(
+            Bucket="audit-plain", Key="checkpoint-00000000000000000005.txt"
+        )
+        report = verify_log(log)
+        assert report.ok and report.checkpoints_checked == 2
+        # Truncating the database is caught by the S3 checkpoint too.
+        _sql(log, "DELETE FROM audit_events WHERE seq >= 3")
+        _sql(log, "DELETE FROM audit_heads")
+        kinds = _kinds(log)
+    assert kinds.count(("truncated", 3, 4)) == 2
