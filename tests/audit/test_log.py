@@ -286,3 +286,11 @@ def test_s3_checkpoints_use_object_lock(moto_reset: str, tmp_path: Path) -> None
         _sql(log, "DELETE FROM audit_heads")
         kinds = _kinds(log)
     assert kinds.count(("truncated", 3, 4)) == 2
+
+
+def test_many_deleted_rows_under_a_head_do_not_crash_verify(log: AuditLog) -> None:
+    _fill(log, 60)
+    _sql(log, "DELETE FROM audit_events WHERE seq BETWEEN 10 AND 45")
+    kinds = _kinds(log)
+    assert ("deleted", 10, 45) in kinds
+    assert any(k == "head" for k, _, _ in kinds)

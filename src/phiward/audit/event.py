@@ -10,7 +10,7 @@ name or a value. :func:`canonical_json` is the exact byte string that is hashed 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -69,7 +69,7 @@ class AuditEvent:
                 raise InputError(f"audit detail {key!r} must be a string, number or boolean")
 
     def _strings(self) -> list[tuple[str, str]]:
-        out = [(k, v) for k, v in asdict(self).items() if isinstance(v, str)]
+        out = [(k, v) for k in _FIELDS if isinstance(v := getattr(self, k), str)]
         out.extend((f"details.{k}", v) for k, v in self.details.items() if isinstance(v, str))
         return out
 
@@ -78,8 +78,10 @@ class AuditEvent:
     ) -> dict[str, Any]:
         """The JSON form, without ``None`` fields; ``seq``/``recorded`` are set by the log."""
         data: dict[str, Any] = {
-            k: v for k, v in asdict(self).items() if v is not None and v != {} and k != "occurred"
+            k: v for k in _FIELDS if (v := getattr(self, k)) is not None and k != "occurred"
         }
+        if self.details:
+            data["details"] = dict(self.details)
         data["occurred"] = _iso(self.occurred)
         if recorded is not None:
             data["recorded"] = _iso(recorded)
@@ -96,6 +98,9 @@ class AuditEvent:
             return cls(**values)
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"not an audit event: {exc}") from exc
+
+
+_FIELDS = tuple(f.name for f in fields(AuditEvent) if f.name != "details")
 
 
 def canonical_json(data: dict[str, Any]) -> bytes:

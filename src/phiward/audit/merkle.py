@@ -56,44 +56,78 @@ def root_hash(leaves: Sequence[bytes]) -> bytes:
     return level[0]
 
 
+class Tree:
+    """A tree held level by level, so each proof costs O(log n) lookups after one O(n) build.
+
+    ``levels[k][j]`` is the RFC 6962 hash of leaves ``[j * 2**k, min((j + 1) * 2**k, n))``: a
+    perfect subtree, or on the right edge the partial subtree carried up unchanged, which is
+    exactly how RFC 6962 splits a range that is not a power of two.
+    """
+
+    def __init__(self, leaves: Sequence[bytes]) -> None:
+        self.size = len(leaves)
+        levels = [list(leaves)]
+        sha, node = _sha256, _NODE
+        while len(levels[-1]) > 1:
+            level = levels[-1]
+            nxt = [
+                sha(node + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)
+            ]
+            if len(level) % 2:
+                nxt.append(level[-1])
+            levels.append(nxt)
+        self.levels = levels
+
+    def root(self) -> bytes:
+        return self.levels[-1][0] if self.size else EMPTY_ROOT
+
+    def range_root(self, lo: int, hi: int) -> bytes:
+        """The hash of leaves ``[lo, hi)``, for the ranges RFC 6962 recursion produces."""
+        n = hi - lo
+        k = (n - 1).bit_length()  # smallest power of two >= n
+        if lo % (1 << k) == 0 and (n == 1 << k or hi == self.size):
+            return self.levels[k][lo >> k]
+        split = _split(n)
+        return node_hash(self.range_root(lo, lo + split), self.range_root(lo + split, hi))
+
+    def inclusion_proof(self, index: int) -> list[bytes]:
+        """The audit path for leaf ``index`` (RFC 9162 2.1.3.1)."""
+        if not 0 <= index < self.size:
+            raise ValueError(f"leaf index {index} outside a tree of size {self.size}")
+        proof = []
+        for level in self.levels[:-1]:
+            sibling = index ^ 1
+            if sibling < len(level):
+                proof.append(level[sibling])
+            index >>= 1
+        return proof
+
+    def consistency_proof(self, old_size: int) -> list[bytes]:
+        """Proof that the first ``old_size`` leaves form a prefix (RFC 9162 2.1.4.1)."""
+        if not 0 <= old_size <= self.size:
+            raise ValueError(f"old size {old_size} outside 0..{self.size}")
+        if old_size in (0, self.size):
+            return []
+        return self._subproof(old_size, 0, self.size, True)
+
+    def _subproof(self, m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
+        n = hi - lo
+        if m == n:
+            return [] if complete else [self.range_root(lo, hi)]
+        k = _split(n)
+        if m <= k:
+            return [*self._subproof(m, lo, lo + k, complete), self.range_root(lo + k, hi)]
+        return [*self._subproof(m - k, lo + k, hi, False), self.range_root(lo, lo + k)]
+
+
 def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
     """The audit path for leaf ``index`` in the tree of ``leaves`` (RFC 9162 2.1.3.1)."""
-    if not 0 <= index < len(leaves):
-        raise ValueError(f"leaf index {index} outside a tree of size {len(leaves)}")
-    proof: list[bytes] = []
-    lo, hi = 0, len(leaves)
-    path: list[tuple[int, int, int, int]] = []
-    while hi - lo > 1:
-        k = _split(hi - lo)
-        if index < lo + k:
-            path.append((lo + k, hi, lo, lo + k))
-            hi = lo + k
-        else:
-            path.append((lo, lo + k, lo + k, hi))
-            lo = lo + k
-    for sib_lo, sib_hi, _, _ in reversed(path):
-        proof.append(root_hash(leaves[sib_lo:sib_hi]))
-    return proof
+    return Tree(leaves).inclusion_proof(index)
 
 
 def consistency_proof(leaves: Sequence[bytes], old_size: int) -> list[bytes]:
     """The proof that the tree of the first ``old_size`` leaves is a prefix (RFC 9162 2.1.4.1)."""
-    new_size = len(leaves)
-    if not 0 <= old_size <= new_size:
-        raise ValueError(f"old size {old_size} outside 0..{new_size}")
-    if old_size in (0, new_size):
-        return []
-    return _subproof(leaves, old_size, 0, new_size, True)
-
-
-def _subproof(leaves: Sequence[bytes], m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
-    n = hi - lo
-    if m == n:
-        return [] if complete else [root_hash(leaves[lo:hi])]
-    k = _split(n)
-    if m <= k:
-        return [*_subproof(leaves, m, lo, lo + k, complete), root_hash(leaves[lo + k : hi])]
-    return [*_subproof(leaves, m - k, lo + k, hi, False), root_hash(leaves[lo : lo + k])]
+    return Tree(leaves).consistency_proof(old_size)
 
 
 def _check_hash(value: bytes, what: str) -> None:

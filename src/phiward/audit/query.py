@@ -114,7 +114,8 @@ def export(log: AuditLog, q: Query, out: IO[str], *, reader: str | None = None) 
             sa.select(store.heads.c.note).where(store.heads.c.size == cp.size)
         ).scalar_one()
         rows = conn.execute(_select(q).where(store.events.c.seq < cp.size)).all()
-    if len(leaves) != cp.size or merkle.root_hash(leaves) != cp.root:
+    tree = merkle.Tree(leaves)
+    if tree.size != cp.size or tree.root() != cp.root:
         raise VerificationError("the log does not match its own newest head; run verify")
     header = {"format": EXPORT_FORMAT, "checkpoint": note, "verifier": log.verifier.to_text()}
     out.write(json.dumps(header, sort_keys=True) + "\n")
@@ -123,7 +124,7 @@ def export(log: AuditLog, q: Query, out: IO[str], *, reader: str | None = None) 
         data = json.loads(body)
         if not _matches(q, data):
             continue
-        proof = merkle.inclusion_proof(leaves, int(seq))
+        proof = tree.inclusion_proof(int(seq))
         line = {
             "seq": int(seq),
             "event": body,

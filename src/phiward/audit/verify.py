@@ -17,9 +17,11 @@ What is checked, in one pass over the rows in sequence order:
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +29,7 @@ import sqlalchemy as sa
 
 from phiward.audit import merkle, store
 from phiward.audit.checkpoint import Verifier
-from phiward.audit.log import AuditLog, Frontier, row_mac
+from phiward.audit.log import AuditLog, row_mac
 from phiward.errors import PhiwardError, VerificationError
 
 _SEQ = re.compile(rb'"seq":(\d+)')
@@ -94,22 +96,28 @@ def verify_log(log: AuditLog, *, verifier: Verifier | None = None) -> VerifyRepo
                 store.events.c.mac, store.events.c.purged,
             ).order_by(store.events.c.seq)
         )  # fmt: skip
-        frontier = Frontier()
-        roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if 0 in heads else {}
+        # Rows covered by a signed head are authenticated by its signature once the head
+        # verifies; their MACs are only needed to name rows when a head fails (second pass).
+        trusted_below = max(heads, default=0)
+        leaves: list[bytes] = []
+        unsigned: list[tuple[int, bytes, bytes, bool]] = []
         expected = 0
         purged_through = -1
         purged_rows: list[int] = []
-        sha = merkle.leaf_hash
-        digest = hmac.digest
+        sha, node = hashlib.sha256, b"\x00"
+        search = _SEQ.search
         for row_seq, body, row_leaf, mac, purged in rows:
             seq = int(row_seq)
             leaf = bytes(row_leaf)
+            leaves.append(leaf)
             if seq != expected:
                 if seq > expected:
                     problems.append(
                         Problem("deleted", expected, seq - 1, f"{seq - expected} row(s) missing")
                     )
                 expected = seq
+            expected += 1
+            hashed = False
             if body is None:
                 if not purged:
                     problems.append(Problem("modified", seq, seq, "body removed"))
@@ -117,10 +125,11 @@ def verify_log(log: AuditLog, *, verifier: Verifier | None = None) -> VerifyRepo
                     purged_rows.append(seq)
             else:
                 raw = body.encode()
-                if sha(raw) != leaf:
+                if sha(node + raw).digest() != leaf:
                     problems.append(Problem("modified", seq, seq, "body does not match its hash"))
                 else:
-                    m = _SEQ.search(raw)
+                    hashed = True
+                    m = search(raw)
                     own = int(m.group(1)) if m else -1
                     if own != seq:
                         where = (
@@ -131,28 +140,20 @@ def verify_log(log: AuditLog, *, verifier: Verifier | None = None) -> VerifyRepo
                         problems.append(
                             Problem("reordered", seq, seq, f"row holds event seq {own} ({where})")
                         )
-                        frontier.append(leaf)
-                        expected += 1
-                        _head(report, heads, roots, frontier)
                         continue
                     if raw.startswith(b'{"action":"D"') and b'"type":"audit.retention"' in raw:
                         pm = _PURGE.search(raw)
                         if pm:
                             purged_through = max(purged_through, int(pm.group(1)))
-            if not hmac.compare_digest(
-                digest(key, seq.to_bytes(8, "big") + leaf, "sha256"), bytes(mac)
-            ):
-                kind = "inserted" if body is not None and sha(body.encode()) == leaf else "modified"
-                problems.append(Problem(kind, seq, seq, "row MAC does not verify"))
-            frontier.append(leaf)
-            expected += 1
-            _head(report, heads, roots, frontier)
+            if seq >= trusted_below:
+                unsigned.append((seq, leaf, bytes(mac), hashed))
         report.size = expected
         for seq in purged_rows:
             if seq > purged_through:
                 problems.append(
                     Problem("purged", seq, seq, "body missing with no retention event covering it")
                 )
+    tree = merkle.Tree(leaves)
     broken: list[int] = []
     for size, (root, note) in heads.items():
         try:
@@ -167,7 +168,7 @@ def verify_log(log: AuditLog, *, verifier: Verifier | None = None) -> VerifyRepo
                 Problem("truncated", report.size, size - 1,
                         f"a signed head covers {size} events, the log has {report.size}")
             )  # fmt: skip
-        elif roots.get(size) != root:
+        elif _root_at(tree, size) != root:
             broken.append(size)
         report.heads_checked += 1
     if broken:
@@ -177,18 +178,37 @@ def verify_log(log: AuditLog, *, verifier: Verifier | None = None) -> VerifyRepo
                     f"rows no longer hash to the root signed at size {broken[0]}{later}")
         )  # fmt: skip
     for sink in log.sinks:
-        _check_sink(sink, verifier, report, log)
+        _check_sink(sink, verifier, report, tree)
+    if any(p.kind in {"head", "checkpoint"} for p in problems):
+        unsigned = list(_all_macs(log))
+    for seq, leaf, mac, hashed in unsigned:
+        if not hmac.compare_digest(row_mac(key, seq, leaf), mac):
+            kind = "inserted" if hashed else "modified"
+            problems.append(Problem(kind, seq, seq, "row MAC does not verify"))
+    problems.sort(key=lambda p: (p.first is None, p.first or 0))
     return report
 
 
-def _head(
-    report: VerifyReport, heads: dict[int, Any], roots: dict[int, bytes], frontier: Frontier
-) -> None:
-    if frontier.size in heads:
-        roots[frontier.size] = frontier.root()
+def _root_at(tree: merkle.Tree, size: int) -> bytes | None:
+    """The root over the first ``size`` rows present, or None when fewer rows remain."""
+    if size == 0:
+        return merkle.EMPTY_ROOT
+    return tree.range_root(0, size) if size <= tree.size else None
 
 
-def _check_sink(sink: Any, verifier: Verifier, report: VerifyReport, log: AuditLog) -> None:
+def _all_macs(log: AuditLog) -> Iterator[tuple[int, bytes, bytes, bool]]:
+    """Every row's MAC inputs, for naming rows once a signed head has failed."""
+    with log.engine.connect() as conn:
+        rows = conn.execution_options(yield_per=20_000).execute(
+            sa.select(store.events.c.seq, store.events.c.body, store.events.c.leaf,
+                      store.events.c.mac).order_by(store.events.c.seq)
+        )  # fmt: skip
+        for seq, body, leaf, mac in rows:
+            hashed = body is not None and merkle.leaf_hash(body.encode()) == bytes(leaf)
+            yield int(seq), bytes(leaf), bytes(mac), hashed
+
+
+def _check_sink(sink: Any, verifier: Verifier, report: VerifyReport, tree: merkle.Tree) -> None:
     try:
         note = sink.latest()
     except PhiwardError as exc:
@@ -209,15 +229,7 @@ def _check_sink(sink: Any, verifier: Verifier, report: VerifyReport, log: AuditL
                     f"the log has {report.size}")
         )  # fmt: skip
         return
-    with log.engine.connect() as conn:
-        leaves = [
-            bytes(r[0])
-            for r in conn.execute(
-                sa.select(store.events.c.leaf).where(store.events.c.seq < cp.size)
-                .order_by(store.events.c.seq)
-            )
-        ]  # fmt: skip
-    if merkle.root_hash(leaves) != cp.root:
+    if _root_at(tree, cp.size) != cp.root:
         report.problems.append(
             Problem("checkpoint", None, None,
                     f"rows 0-{cp.size - 1} do not match the checkpoint in {sink.describe()}")

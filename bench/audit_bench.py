@@ -1,0 +1,206 @@
+"""Audit log benchmark (issue 4): durable appends vs the raw batched-INSERT ceiling, verification
+speed on a 1,000,000-event log, and inclusion-proof generation and checking.
+
+    .venv/bin/python bench/audit_bench.py                 # full run (SQLite + PostgreSQL, 1M)
+    .venv/bin/python bench/audit_bench.py --events 100000 --no-postgres   # quick
+
+Appends: N writer threads call ``AuditLog.record`` (each call returns only after its durable
+commit) for a fixed time; the ceiling is the same rows, prepared in advance, inserted by
+``executemany`` in transactions of 4,096 rows in the same database with the same durability
+settings (SQLite WAL + synchronous=FULL; PostgreSQL synchronous_commit=on). Both run in this
+process, one after the other, so the ratio is the figure to trust.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from phiward.audit import AuditConfig, AuditEvent, AuditLog, merkle, store, verify_log
+from phiward.audit.event import canonical_json, utcnow
+from phiward.audit.log import row_mac
+
+PG_URL = os.environ.get("PHIWARD_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def event(i: int) -> AuditEvent:
+    return AuditEvent(
+        type="phi.read",
+        action="R",
+        user_id=f"user-{i % 97}",
+        role="clinician",
+        application="ehr",
+        network_address="10.0.0.7",
+        patient_id=f"pat-{i % 10007}",
+        resource_type="Observation",
+        resource_id=f"obs-{i}",
+        purpose="TREAT",
+    )
+
+
+def open_log(url: str, folder: Path) -> AuditLog:
+    cfg = AuditConfig(
+        database_url=url,
+        signing_key=folder / "signing.key",
+        checkpoint_dir=None,
+        checkpoint_every=1_000_000_000,
+    )
+    return AuditLog(cfg)
+
+
+def appends(log: AuditLog, writers: int, seconds: float) -> float:
+    stop = time.perf_counter() + seconds
+    counts = [0] * writers
+
+    def run(k: int) -> None:
+        i = 0
+        while time.perf_counter() < stop:
+            log.record(event(k * 1_000_000 + i))
+            i += 1
+        counts[k] = i
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(writers)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.perf_counter() - t0)
+
+
+def raw_ceiling(url: str, folder: Path, seconds: float, batch: int = 4096) -> float:
+    """Rows prepared beforehand; the timed part is executemany + durable commit only."""
+    engine = store.create_engine(url)
+    store.migrate(engine)
+    key = os.urandom(32)
+    recorded = utcnow()
+    pre = []
+    for j in range(batch):
+        body = canonical_json(event(j).to_dict(recorded=recorded, seq=j))
+        leaf = merkle.leaf_hash(body)
+        pre.append((body.decode(), leaf, row_mac(key, j, leaf)))
+    done, spent = 0, 0.0
+    while spent < seconds:
+        with engine.connect() as conn:
+            start = store.next_seq(conn)
+        rows = [
+            {"seq": start + j, "occurred": "2026-01-01T00:00:00Z", "type": "phi.read",
+             "action": "R", "user_id": "u", "patient_id": "p", "body": b, "leaf": lf, "mac": m,
+             "purged": False}
+            for j, (b, lf, m) in enumerate(pre)
+        ]  # fmt: skip
+        t0 = time.perf_counter()
+        with store.write_transaction(engine) as conn:
+            conn.execute(store.events.insert(), rows)
+        spent += time.perf_counter() - t0
+        done += batch
+    engine.dispose()
+    return done / spent
+
+
+def fill(log: AuditLog, n: int) -> float:
+    """Append n events through the log's own group-commit path in 8,192-event batches."""
+    from concurrent.futures import Future
+
+    t0 = time.perf_counter()
+    done = 0
+    while done < n:
+        k = min(8192, n - done)
+        batch = [(event(done + i), Future()) for i in range(k)]
+        log._append(batch)
+        done += k
+    return n / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--events", type=int, default=1_000_000, help="size of the verified log")
+    ap.add_argument("--seconds", type=float, default=4.0, help="time per append measurement")
+    ap.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    args = ap.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="phiward-audit-bench-"))
+    print(f"machine: {os.cpu_count()} cores; events for verify: {args.events:,}")
+
+    stores = [("SQLite", lambda tag: f"sqlite:///{folder / (tag + '.db')}")]
+    if not args.no_postgres:
+
+        def pg(tag: str) -> str:
+            schema = f"bench_{tag}_{uuid.uuid4().hex[:8]}"
+            eng = sa.create_engine(PG_URL)
+            with eng.begin() as conn:
+                conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+            eng.dispose()
+            return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+        stores.append(("PostgreSQL", pg))
+
+    print("\n| store | writers | durable appends/s | raw INSERT, batches of N = writers | ratio "
+          "| raw INSERT, batches of 4,096 | ratio |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, make_url in stores:
+        big = raw_ceiling(make_url("ceiling"), folder, args.seconds)
+        for writers in (1, 8, 64):
+            same = raw_ceiling(make_url(f"c{writers}"), folder, args.seconds, batch=writers)
+            log = open_log(make_url(f"w{writers}"), folder)
+            rate = appends(log, writers, args.seconds)
+            log.close()
+            print(f"| {name} | {writers} | {rate:,.0f} | {same:,.0f} | {rate / same:.0%} "
+                  f"| {big:,.0f} | {rate / big:.0%} |")  # fmt: skip
+
+    log = open_log(f"sqlite:///{folder / 'big.db'}", folder)
+    fill_rate = fill(log, args.events)
+    log.checkpoint()
+    t0 = time.perf_counter()
+    report = verify_log(log)
+    dt = time.perf_counter() - t0
+    assert report.ok, report.problems
+    print(f"\nfill through the batch path: {fill_rate:,.0f} events/s")
+    print(f"verify {report.size:,} events (SQLite, whole log, MACs, heads): "
+          f"{dt:.2f} s = {report.size / dt:,.0f} events/s")  # fmt: skip
+
+    with log.engine.connect() as conn:
+        leaves = [bytes(r[0]) for r in conn.execute(
+            sa.select(store.events.c.leaf).order_by(store.events.c.seq))]  # fmt: skip
+    t0 = time.perf_counter()
+    tree = merkle.Tree(leaves)
+    build = time.perf_counter() - t0
+    root = tree.root()
+    idx = [random.randrange(len(leaves)) for _ in range(20_000)]
+    gen: list[float] = []
+    chk: list[float] = []
+    for i in idx:
+        t0 = time.perf_counter()
+        proof = tree.inclusion_proof(i)
+        t1 = time.perf_counter()
+        merkle.verify_inclusion(leaves[i], i, len(leaves), proof, root)
+        t2 = time.perf_counter()
+        gen.append(t1 - t0)
+        chk.append(t2 - t1)
+    worst = max(g + c for g, c in zip(gen, chk, strict=True))
+    print(f"tree build for {len(leaves):,} leaves (once per export): {build:.2f} s")
+    print(f"inclusion proof generation: {1 / statistics.mean(gen):,.0f}/s "
+          f"(median {statistics.median(gen) * 1e3:.4f} ms)")  # fmt: skip
+    print(f"inclusion proof check: {1 / statistics.mean(chk):,.0f}/s "
+          f"(median {statistics.median(chk) * 1e3:.4f} ms)")  # fmt: skip
+    print(f"worst proof generate+check of 20,000 random leaves: {worst * 1e3:.3f} ms")
+    old = len(leaves) // 3
+    t0 = time.perf_counter()
+    cproof = tree.consistency_proof(old)
+    merkle.verify_consistency(old, len(leaves), tree.range_root(0, old), root, cproof)
+    print(
+        f"consistency proof {old:,} -> {len(leaves):,}: {(time.perf_counter() - t0) * 1e3:.3f} ms"
+    )
+    log.close()
+
+
+if __name__ == "__main__":
+    main()
