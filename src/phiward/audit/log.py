@@ -18,6 +18,7 @@ import hmac
 import os
 import queue
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from phiward.errors import AuditError
 
 DEFAULT_ORIGIN = "phiward.local/audit"
 MAX_BATCH = 8192
+LINGER_SECONDS = 0.002
 
 
 def row_mac(key: bytes, seq: int, leaf: bytes) -> bytes:
@@ -134,6 +136,7 @@ class AuditLog:
         self._frontier: Frontier | None = None
         self._since_head = 0
         self._pending_export: tuple[int, str] | None = None
+        self._last_batch = 1
         self._lock = threading.Lock()
         self._tree_lock = threading.Lock()
         self._writer: threading.Thread | None = None
@@ -178,6 +181,9 @@ class AuditLog:
             return
         with self._lock:
             if self._writer is None or self._pid != os.getpid() or not self._writer.is_alive():
+                if self._pid != os.getpid():  # a forked child must not share pooled connections
+                    self.engine.dispose(close=False)
+                    self._frontier = None
                 self._pid = os.getpid()
                 self._queue = queue.SimpleQueue()
                 self._writer = threading.Thread(
@@ -193,15 +199,23 @@ class AuditLog:
                 return
             batch = [first]
             stop = False
+            # Linger: the callers of the last batch are likely about to submit again; waiting a
+            # moment for them turns many small fsyncs into one (a single writer never waits).
+            want = min(self._last_batch, MAX_BATCH)
+            deadline = time.monotonic() + LINGER_SECONDS
             while len(batch) < MAX_BATCH:
                 try:
-                    item = q.get_nowait()
+                    if len(batch) < want:
+                        item = q.get(timeout=max(0.0, deadline - time.monotonic()))
+                    else:
+                        item = q.get_nowait()
                 except queue.Empty:
                     break
                 if item is None:
                     stop = True
                     break
                 batch.append(item)
+            self._last_batch = len(batch)
             real = [item for item in batch if item[0] is not _FLUSH]
             try:
                 seqs = self._append(real) if real else []
