@@ -20,6 +20,7 @@ venv: $(STAMP)
 
 demo: venv
 	$(BIN)/phiward demo-data $(DEMO_DIR) --force
+	$(BIN)/phiward demo-formats $(DEMO_DIR)/health-formats --force
 	$(BIN)/phiward scan $(DEMO_DIR) --format html --output $(DEMO_DIR)-report.html --quiet
 	$(BIN)/phiward scan $(DEMO_DIR) --summary
 	@echo "HTML report: $(DEMO_DIR)-report.html"
