@@ -295,27 +295,7 @@ class FieldEncryptor:
             raise DecryptionError(
                 "not a phiward field token (bad version or length)", reason="corrupted"
             )
-        raw_id = token[1:17]
-        live: _Live
-        entry = self._entries.get(raw_id)
-        if (
-            entry is not None
-            and entry.value.tenant == self.tenant
-            and _monotonic() - entry.created < self.limits.max_age
-        ):
-            live = entry.value
-            self._dec_hits += 1
-        else:
-            live = self._load_key(raw_id)
-        aad = (
-            (self._aad_prefix.get((table, column)) or self._prefix(table, column))
-            + raw_id
-            + record_id.encode()
-        )
-        try:
-            return live.aead.decrypt(token[17:29], token[29:], aad)
-        except InvalidTag:
-            raise DecryptionError(_MISMATCH, reason="wrong-context-or-tampered") from None
+        return self._open(token, 1, table, column, record_id)
 
     def decrypt(self, token: str, *, table: str, column: str, record_id: str) -> bytes:
         if not token.startswith(TEXT_PREFIX):
@@ -328,7 +308,11 @@ class FieldEncryptor:
             raise DecryptionError("field token is not valid base64", reason="corrupted") from None
         if len(body) < _MIN_BODY:
             raise DecryptionError("field token is truncated", reason="truncated")
-        raw_id = body[:16]
+        return self._open(body, 0, table, column, record_id)
+
+    def _open(self, body: bytes, at: int, table: str, column: str, record_id: str) -> bytes:
+        """Decrypt ``key id[16] || nonce[12] || ciphertext+tag`` starting at ``body[at]``."""
+        raw_id = body[at : at + 16]
         live: _Live
         entry = self._entries.get(raw_id)
         if (
@@ -346,7 +330,7 @@ class FieldEncryptor:
             + record_id.encode()
         )
         try:
-            return live.aead.decrypt(body[16:28], body[28:], aad)
+            return live.aead.decrypt(body[at + 16 : at + 28], body[at + 28 :], aad)
         except InvalidTag:
             raise DecryptionError(_MISMATCH, reason="wrong-context-or-tampered") from None
 
