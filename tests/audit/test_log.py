@@ -294,3 +294,19 @@ def test_many_deleted_rows_under_a_head_do_not_crash_verify(log: AuditLog) -> No
     kinds = _kinds(log)
     assert ("deleted", 10, 45) in kinds
     assert any(k == "head" for k, _, _ in kinds)
+
+
+def test_parallel_verify_finds_the_same_problems(
+    log: AuditLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from phiward.audit import verify as verify_mod
+
+    monkeypatch.setattr(verify_mod, "PARALLEL_MIN_ROWS", 10)
+    _fill(log, 60)
+    assert verify_log(log, workers=3).ok
+    _sql(log, "DELETE FROM audit_events WHERE seq BETWEEN 15 AND 25")  # spans the 0-19/20-39 split
+    _sql(log, "UPDATE audit_events SET body = replace(body, 'pat-', 'pax-') WHERE seq = 47")
+    parallel = [(p.kind, p.first, p.last) for p in verify_log(log, workers=3).problems]
+    serial = [(p.kind, p.first, p.last) for p in verify_log(log, workers=1).problems]
+    assert parallel == serial
+    assert ("deleted", 15, 25) in parallel and ("modified", 47, 47) in parallel

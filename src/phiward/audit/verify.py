@@ -20,8 +20,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import multiprocessing
+import os
 import re
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,8 +80,14 @@ class VerifyReport:
         }
 
 
-def verify_log(log: AuditLog, *, verifier: Verifier | None = None) -> VerifyReport:
-    """Check ``log`` completely. Never raises for tampering: it is all in the report."""
+def verify_log(
+    log: AuditLog, *, verifier: Verifier | None = None, workers: int | None = None
+) -> VerifyReport:
+    """Check ``log`` completely. Never raises for tampering: it is all in the report.
+
+    Logs of more than ``PARALLEL_MIN_ROWS`` events are read in sequence ranges by ``workers``
+    processes (default: the CPU count, at most 4); the tree and the heads are checked here.
+    """
     verifier = verifier or log.verifier
     key = log._mac_key
     report = VerifyReport()
@@ -90,64 +99,42 @@ def verify_log(log: AuditLog, *, verifier: Verifier | None = None) -> VerifyRepo
             )
         ).all()
         heads = {int(r.size): (bytes(r.root), r.note) for r in head_rows}
-        rows = _raw_rows(conn)
         # Rows covered by a signed head are authenticated by its signature once the head
         # verifies; their MACs are only needed to name rows when a head fails (second pass).
         trusted_below = max(heads, default=0)
-        leaves: list[bytes] = []
-        unsigned: list[tuple[int, bytes, bytes, bool]] = []
-        expected = 0
-        purged_through = -1
-        purged_rows: list[int] = []
-        sha, node = hashlib.sha256, b"\x00"
-        search = _SEQ.search
-        for row_seq, body, row_leaf, mac, purged in rows:
-            seq = int(row_seq)
-            leaf = bytes(row_leaf)
-            leaves.append(leaf)
-            if seq != expected:
-                if seq > expected:
-                    problems.append(
-                        Problem("deleted", expected, seq - 1, f"{seq - expected} row(s) missing")
-                    )
-                expected = seq
-            expected += 1
-            hashed = False
-            if body is None:
-                if not purged:
-                    problems.append(Problem("modified", seq, seq, "body removed"))
-                else:
-                    purged_rows.append(seq)
-            else:
-                raw = body.encode()
-                if sha(node + raw).digest() != leaf:
-                    problems.append(Problem("modified", seq, seq, "body does not match its hash"))
-                else:
-                    hashed = True
-                    m = search(raw)
-                    own = int(m.group(1)) if m else -1
-                    if own != seq:
-                        where = (
-                            "its MAC holds there"
-                            if hmac.compare_digest(row_mac(key, own, leaf), bytes(mac))
-                            else "its MAC fits nowhere"
-                        )
-                        problems.append(
-                            Problem("reordered", seq, seq, f"row holds event seq {own} ({where})")
-                        )
-                        continue
-                    if raw.startswith(b'{"action":"D"') and b'"type":"audit.retention"' in raw:
-                        pm = _PURGE.search(raw)
-                        if pm:
-                            purged_through = max(purged_through, int(pm.group(1)))
-            if seq >= trusted_below:
-                unsigned.append((seq, leaf, bytes(mac), hashed))
-        report.size = expected
-        for seq in purged_rows:
-            if seq > purged_through:
-                problems.append(
-                    Problem("purged", seq, seq, "body missing with no retention event covering it")
-                )
+        bounds = conn.execute(
+            sa.select(sa.func.min(store.events.c.seq), sa.func.max(store.events.c.seq))
+        ).one()
+    last = -1 if bounds[1] is None else int(bounds[1])
+    ranges = _split_ranges(last + 1, workers)
+    url = log.engine.url.render_as_string(hide_password=False)
+    if len(ranges) > 1:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(len(ranges), mp_context=ctx) as pool:
+            futures = [
+                pool.submit(_scan_range, url, key, trusted_below, lo, hi) for lo, hi in ranges
+            ]
+            parts = [f.result() for f in futures]
+    else:
+        with log.engine.connect() as conn:
+            parts = [_scan(_raw_rows(conn), key, trusted_below, 0, last + 1)]
+    leaves: list[bytes] = []
+    unsigned: list[tuple[int, bytes, bytes, bool]] = []
+    purged_rows: list[int] = []
+    purged_through = -1
+    for part in parts:
+        buf = part.leaves
+        leaves.extend([buf[i : i + 32] for i in range(0, len(buf), 32)])
+        _merge_problems(problems, part.problems)
+        unsigned.extend(part.unsigned)
+        purged_rows.extend(part.purged_rows)
+        purged_through = max(purged_through, part.purged_through)
+    report.size = last + 1
+    for seq in purged_rows:
+        if seq > purged_through:
+            problems.append(
+                Problem("purged", seq, seq, "body missing with no retention event covering it")
+            )
     tree = merkle.Tree(leaves)
     broken: list[int] = []
     for size, (root, note) in heads.items():
@@ -184,12 +171,119 @@ def verify_log(log: AuditLog, *, verifier: Verifier | None = None) -> VerifyRepo
     return report
 
 
-def _raw_rows(conn: sa.Connection) -> Iterator[tuple[Any, ...]]:
+PARALLEL_MIN_ROWS = 200_000
+
+
+@dataclass
+class _Partial:
+    """What one pass over a sequence range found."""
+
+    leaves: bytes = b""
+    problems: list[Problem] = field(default_factory=list)
+    unsigned: list[tuple[int, bytes, bytes, bool]] = field(default_factory=list)
+    purged_rows: list[int] = field(default_factory=list)
+    purged_through: int = -1
+
+
+def _split_ranges(rows: int, workers: int | None) -> list[tuple[int, int]]:
+    count = min(os.cpu_count() or 1, 4) if workers is None else max(1, workers)
+    if rows < PARALLEL_MIN_ROWS or count == 1:
+        return [(0, rows)]
+    step = -(-rows // count)
+    return [(lo, min(lo + step, rows)) for lo in range(0, rows, step)]
+
+
+def _merge_problems(into: list[Problem], more: list[Problem]) -> None:
+    """Append ``more``, joining a deletion that spans the boundary between two ranges."""
+    for problem in more:
+        prev = into[-1] if into else None
+        if (
+            prev is not None and prev.kind == problem.kind == "deleted"
+            and prev.last is not None and problem.first == prev.last + 1
+        ):  # fmt: skip
+            first, last = prev.first or 0, problem.last or 0
+            into[-1] = Problem("deleted", first, last, f"{last - first + 1} row(s) missing")
+        else:
+            into.append(problem)
+
+
+def _scan_range(url: str, key: bytes, trusted_below: int, lo: int, hi: int) -> _Partial:
+    """One worker process: its own connection, rows ``lo <= seq < hi``."""
+    engine = store.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return _scan(_raw_rows(conn, lo, hi), key, trusted_below, lo, hi)
+    finally:
+        engine.dispose()
+
+
+def _scan(
+    rows: Iterator[tuple[Any, ...]], key: bytes, trusted_below: int, lo: int, hi: int
+) -> _Partial:
+    """Check each row's hash, sequence and position; collect leaves and unsigned MAC work."""
+    part = _Partial()
+    problems = part.problems
+    leaves = bytearray()
+    unsigned = part.unsigned
+    expected = lo
+    sha, node = hashlib.sha256, b"\x00"
+    search = _SEQ.search
+    for row_seq, body, row_leaf, mac, purged in rows:
+        seq = int(row_seq)
+        leaf = bytes(row_leaf)
+        leaves += leaf
+        if seq != expected:
+            if seq > expected:
+                problems.append(
+                    Problem("deleted", expected, seq - 1, f"{seq - expected} row(s) missing")
+                )
+            expected = seq
+        expected += 1
+        hashed = False
+        if body is None:
+            if not purged:
+                problems.append(Problem("modified", seq, seq, "body removed"))
+            else:
+                part.purged_rows.append(seq)
+        else:
+            raw = body.encode()
+            if sha(node + raw).digest() != leaf:
+                problems.append(Problem("modified", seq, seq, "body does not match its hash"))
+            else:
+                hashed = True
+                m = search(raw)
+                own = int(m.group(1)) if m else -1
+                if own != seq:
+                    where = (
+                        "its MAC holds there"
+                        if hmac.compare_digest(row_mac(key, own, leaf), bytes(mac))
+                        else "its MAC fits nowhere"
+                    )
+                    problems.append(
+                        Problem("reordered", seq, seq, f"row holds event seq {own} ({where})")
+                    )
+                    continue
+                if raw.startswith(b'{"action":"D"') and b'"type":"audit.retention"' in raw:
+                    pm = _PURGE.search(raw)
+                    if pm:
+                        part.purged_through = max(part.purged_through, int(pm.group(1)))
+        if seq >= trusted_below:
+            unsigned.append((seq, leaf, bytes(mac), hashed))
+    if expected < hi:
+        problems.append(Problem("deleted", expected, hi - 1, f"{hi - expected} row(s) missing"))
+    part.leaves = bytes(leaves)
+    return part
+
+
+def _raw_rows(conn: sa.Connection, lo: int = 0, hi: int | None = None) -> Iterator[tuple[Any, ...]]:
     """Every row in sequence order, through the driver's own cursor: SQLAlchemy's row objects
     cost more than hashing a row, and verify reads them all."""
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute("SELECT seq, body, leaf, mac, purged FROM audit_events ORDER BY seq")
+        where = f"seq >= {int(lo)}" + (f" AND seq < {int(hi)}" if hi is not None else "")
+        cursor.execute(
+            f"SELECT seq, body, leaf, mac, purged FROM audit_events WHERE {where} ORDER BY seq"  # noqa: S608 - integers only
+        )
         while batch := cursor.fetchmany(20_000):
             yield from batch
     finally:
