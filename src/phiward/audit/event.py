@@ -27,6 +27,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso_utc(value: datetime) -> str:
+    """The timestamp form used in events: UTC, microseconds, ``Z``."""
+    return _iso(value)
+
+
 def _iso(value: datetime) -> str:
     if value.tzinfo is None:
         raise InputError("audit timestamps must be timezone-aware (UTC)")
@@ -74,9 +79,10 @@ class AuditEvent:
         return out
 
     def to_dict(
-        self, *, recorded: datetime | None = None, seq: int | None = None
+        self, *, recorded: datetime | str | None = None, seq: int | None = None
     ) -> dict[str, Any]:
-        """The JSON form, without ``None`` fields; ``seq``/``recorded`` are set by the log."""
+        """The JSON form, without ``None`` fields; ``seq``/``recorded`` are set by the log
+        (``recorded`` may come pre-rendered, once per batch)."""
         data: dict[str, Any] = {
             k: v for k in _FIELDS if (v := getattr(self, k)) is not None and k != "occurred"
         }
@@ -84,7 +90,7 @@ class AuditEvent:
             data["details"] = dict(self.details)
         data["occurred"] = _iso(self.occurred)
         if recorded is not None:
-            data["recorded"] = _iso(recorded)
+            data["recorded"] = recorded if isinstance(recorded, str) else _iso(recorded)
         if seq is not None:
             data["seq"] = seq
         return data

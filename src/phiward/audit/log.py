@@ -14,6 +14,7 @@ memory so a signed head costs O(log n), not a pass over the log.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import os
 import queue
@@ -30,7 +31,7 @@ import sqlalchemy as sa
 
 from phiward.audit import merkle, store
 from phiward.audit.checkpoint import Checkpoint, Signer, Verifier
-from phiward.audit.event import AuditEvent, canonical_json, utcnow
+from phiward.audit.event import AuditEvent, canonical_json, iso_utc, utcnow
 from phiward.audit.sinks import CheckpointSink, DirectorySink, S3Sink
 from phiward.core.settings import Settings
 from phiward.errors import AuditError
@@ -261,8 +262,9 @@ class AuditLog:
         return frontier
 
     def _append(self, batch: list[_Item]) -> list[int]:
-        recorded = utcnow()
+        recorded = iso_utc(utcnow())
         key = self._mac_key
+        sha, node = hashlib.sha256, b"\x00"
         with self._tree_lock, store.write_transaction(self.engine) as conn:
             start = store.next_seq(conn)
             frontier = self._load_frontier(conn, start)
@@ -271,23 +273,13 @@ class AuditLog:
                 seq = start + offset
                 data = event.to_dict(recorded=recorded, seq=seq)
                 body = canonical_json(data)
-                leaf = merkle.leaf_hash(body)
+                leaf = sha(node + body).digest()
                 frontier.append(leaf)
                 rows.append(
-                    {
-                        "seq": seq,
-                        "occurred": data["occurred"],
-                        "type": event.type,
-                        "action": event.action,
-                        "user_id": event.user_id,
-                        "patient_id": event.patient_id,
-                        "body": body.decode(),
-                        "leaf": leaf,
-                        "mac": row_mac(key, seq, leaf),
-                        "purged": False,
-                    }
-                )
-            conn.execute(store.events.insert(), rows)
+                    (seq, data["occurred"], event.type, event.action, event.user_id,
+                     event.patient_id, body.decode(), leaf, row_mac(key, seq, leaf), False)
+                )  # fmt: skip
+            store.insert_events(conn, rows)
             self._since_head += len(rows)
             if self._since_head >= self.config.checkpoint_every:
                 self._sign_head(conn, frontier)
