@@ -310,3 +310,20 @@ def test_parallel_verify_finds_the_same_problems(
     serial = [(p.kind, p.first, p.last) for p in verify_log(log, workers=1).problems]
     assert parallel == serial
     assert ("deleted", 15, 25) in parallel and ("modified", 47, 47) in parallel
+
+
+@pytest.mark.parametrize(("rows", "workers"), [(33, 2), (100, 4), (129, 3)])
+def test_parallel_verify_assembles_every_head_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int, workers: int
+) -> None:
+    from phiward.audit import verify as verify_mod
+
+    monkeypatch.setattr(verify_mod, "PARALLEL_MIN_ROWS", 10)
+    cfg = _config(f"sqlite:///{tmp_path / 'p.db'}", tmp_path, checkpoint_every=7)
+    with AuditLog(cfg) as log:
+        _fill(log, rows)
+        report = verify_log(log, workers=workers)
+        assert report.ok, report.problems
+        assert report.heads_checked >= rows // 7
+        _sql(log, "UPDATE audit_heads SET root = :r WHERE size = 14", r=b"\x01" * 32)
+        assert any(p.kind == "head" for p in verify_log(log, workers=workers).problems)

@@ -26,12 +26,12 @@ import re
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from phiward.audit import merkle, store
-from phiward.audit.checkpoint import Verifier
+from phiward.audit.checkpoint import Checkpoint, Verifier
 from phiward.audit.log import AuditLog, row_mac
 from phiward.errors import PhiwardError, VerificationError
 
@@ -106,25 +106,28 @@ def verify_log(
             sa.select(sa.func.min(store.events.c.seq), sa.func.max(store.events.c.seq))
         ).one()
     last = -1 if bounds[1] is None else int(bounds[1])
+    sink_notes = [(sink, *_read_sink(sink, verifier)) for sink in log.sinks]
+    wanted = sorted(set(heads) | {cp.size for _, _, cp in sink_notes if cp is not None})
     ranges = _split_ranges(last + 1, workers)
     url = log.engine.url.render_as_string(hide_password=False)
     if len(ranges) > 1:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(len(ranges), mp_context=ctx) as pool:
             futures = [
-                pool.submit(_scan_range, url, key, trusted_below, lo, hi) for lo, hi in ranges
+                pool.submit(_scan_range, url, key, trusted_below, lo, hi, wanted)
+                for lo, hi in ranges
             ]
             parts = [f.result() for f in futures]
     else:
         with log.engine.connect() as conn:
             parts = [_scan(_raw_rows(conn), key, trusted_below, 0, last + 1)]
-    leaves: list[bytes] = []
+    roots: _Roots = (
+        _ChunkRoots(ranges[0][1] - ranges[0][0], parts) if len(parts) > 1 else _TreeRoots(parts[0])
+    )
     unsigned: list[tuple[int, bytes, bytes, bool]] = []
     purged_rows: list[int] = []
     purged_through = -1
     for part in parts:
-        buf = part.leaves
-        leaves.extend([buf[i : i + 32] for i in range(0, len(buf), 32)])
         _merge_problems(problems, part.problems)
         unsigned.extend(part.unsigned)
         purged_rows.extend(part.purged_rows)
@@ -135,7 +138,6 @@ def verify_log(
             problems.append(
                 Problem("purged", seq, seq, "body missing with no retention event covering it")
             )
-    tree = merkle.Tree(leaves)
     broken: list[int] = []
     for size, (root, note) in heads.items():
         try:
@@ -150,7 +152,7 @@ def verify_log(
                 Problem("truncated", report.size, size - 1,
                         f"a signed head covers {size} events, the log has {report.size}")
             )  # fmt: skip
-        elif _root_at(tree, size) != root:
+        elif roots.root_at(size) != root:
             broken.append(size)
         report.heads_checked += 1
     if broken:
@@ -159,8 +161,8 @@ def verify_log(
             Problem("head", 0, broken[0] - 1,
                     f"rows no longer hash to the root signed at size {broken[0]}{later}")
         )  # fmt: skip
-    for sink in log.sinks:
-        _check_sink(sink, verifier, report, tree)
+    for sink, error, exported in sink_notes:
+        _check_sink(sink, error, exported, report, roots)
     if any(p.kind in {"head", "checkpoint"} for p in problems):
         unsigned = list(_all_macs(log))
     for seq, leaf, mac, hashed in unsigned:
@@ -183,13 +185,17 @@ class _Partial:
     unsigned: list[tuple[int, bytes, bytes, bool]] = field(default_factory=list)
     purged_rows: list[int] = field(default_factory=list)
     purged_through: int = -1
+    chunk_root: bytes | None = None
+    prefixes: dict[int, list[bytes]] = field(default_factory=dict)
 
 
 def _split_ranges(rows: int, workers: int | None) -> list[tuple[int, int]]:
     count = min(os.cpu_count() or 1, 4) if workers is None else max(1, workers)
     if rows < PARALLEL_MIN_ROWS or count == 1:
         return [(0, rows)]
-    step = -(-rows // count)
+    # Chunks are a power of two long, so each is a perfect subtree of the RFC 6962 tree and the
+    # parent can assemble any prefix root from chunk roots and one chunk's compact range.
+    step = 1 << (-(-rows // count) - 1).bit_length()
     return [(lo, min(lo + step, rows)) for lo in range(0, rows, step)]
 
 
@@ -207,14 +213,83 @@ def _merge_problems(into: list[Problem], more: list[Problem]) -> None:
             into.append(problem)
 
 
-def _scan_range(url: str, key: bytes, trusted_below: int, lo: int, hi: int) -> _Partial:
-    """One worker process: its own connection, rows ``lo <= seq < hi``."""
+def _scan_range(  # noqa: PLR0917 - submitted positionally to the process pool
+    url: str, key: bytes, trusted_below: int, lo: int, hi: int, wanted: list[int]
+) -> _Partial:
+    """One worker process: its own connection, rows ``lo <= seq < hi``, and the hashes the
+    parent needs from this chunk: its root and the compact range of each wanted prefix ending
+    inside it."""
     engine = store.create_engine(url)
     try:
         with engine.connect() as conn:
-            return _scan(_raw_rows(conn, lo, hi), key, trusted_below, lo, hi)
+            part = _scan(_raw_rows(conn, lo, hi), key, trusted_below, lo, hi)
     finally:
         engine.dispose()
+    buf = part.leaves
+    tree = merkle.Tree([buf[i : i + 32] for i in range(0, len(buf), 32)])
+    part.leaves = b""
+    part.chunk_root = tree.root() if tree.size else None
+    for size in wanted:
+        if lo < size <= lo + tree.size:
+            part.prefixes[size] = _compact(tree, size - lo)
+    return part
+
+
+def _compact(tree: merkle.Tree, n: int) -> list[bytes]:
+    """The perfect subtrees covering the first ``n`` leaves of ``tree``, largest first."""
+    nodes, offset = [], 0
+    for bit in range(n.bit_length() - 1, -1, -1):
+        if n >> bit & 1:
+            nodes.append(tree.levels[bit][offset >> bit])
+            offset += 1 << bit
+    return nodes
+
+
+class _Roots(Protocol):
+    def root_at(self, size: int) -> bytes | None: ...
+
+
+class _TreeRoots:
+    """Prefix roots from one in-memory tree (the serial path)."""
+
+    def __init__(self, part: _Partial) -> None:
+        buf = part.leaves
+        self.tree = merkle.Tree([buf[i : i + 32] for i in range(0, len(buf), 32)])
+
+    def root_at(self, size: int) -> bytes | None:
+        if size == 0:
+            return merkle.EMPTY_ROOT
+        return self.tree.range_root(0, size) if size <= self.tree.size else None
+
+
+class _ChunkRoots:
+    """Prefix roots assembled from the workers' chunk roots and compact ranges."""
+
+    def __init__(self, chunk: int, parts: list[_Partial]) -> None:
+        self.chunk = chunk
+        self.roots = [p.chunk_root for p in parts]
+        self.prefixes: dict[int, list[bytes]] = {}
+        for part in parts:
+            self.prefixes.update(part.prefixes)
+
+    def root_at(self, size: int) -> bytes | None:
+        if size == 0:
+            return merkle.EMPTY_ROOT
+        tail = self.prefixes.get(size)
+        k = (size - 1) // self.chunk
+        full = self.roots[:k]
+        if tail is None or len(full) < k or any(r is None for r in full):
+            return None
+        nodes, start = [], 0
+        for bit in range(k.bit_length() - 1, -1, -1):
+            if k >> bit & 1:
+                nodes.append(merkle.root_hash([r for r in full[start : start + (1 << bit)] if r]))
+                start += 1 << bit
+        nodes.extend(tail)
+        acc = nodes[-1]
+        for node in reversed(nodes[:-1]):
+            acc = merkle.node_hash(node, acc)
+        return acc
 
 
 def _scan(
@@ -290,13 +365,6 @@ def _raw_rows(conn: sa.Connection, lo: int = 0, hi: int | None = None) -> Iterat
         cursor.close()
 
 
-def _root_at(tree: merkle.Tree, size: int) -> bytes | None:
-    """The root over the first ``size`` rows present, or None when fewer rows remain."""
-    if size == 0:
-        return merkle.EMPTY_ROOT
-    return tree.range_root(0, size) if size <= tree.size else None
-
-
 def _all_macs(log: AuditLog) -> Iterator[tuple[int, bytes, bytes, bool]]:
     """Every row's MAC inputs, for naming rows once a signed head has failed."""
     with log.engine.connect() as conn:
@@ -309,18 +377,27 @@ def _all_macs(log: AuditLog) -> Iterator[tuple[int, bytes, bytes, bool]]:
             yield int(seq), bytes(leaf), bytes(mac), hashed
 
 
-def _check_sink(sink: Any, verifier: Verifier, report: VerifyReport, tree: merkle.Tree) -> None:
+def _read_sink(sink: Any, verifier: Verifier) -> tuple[str | None, Checkpoint | None]:
+    """The sink's newest checkpoint, opened with ``verifier``; or the reason it could not be."""
     try:
         note = sink.latest()
     except PhiwardError as exc:
-        report.problems.append(Problem("checkpoint", None, None, str(exc)))
-        return
+        return str(exc), None
     if note is None:
-        return
+        return None, None
     try:
-        cp = verifier.open(note)
+        return None, verifier.open(note)
     except VerificationError as exc:
-        report.problems.append(Problem("checkpoint", None, None, f"{sink.describe()}: {exc}"))
+        return f"{sink.describe()}: {exc}", None
+
+
+def _check_sink(
+    sink: Any, error: str | None, cp: Checkpoint | None, report: VerifyReport, roots: _Roots
+) -> None:
+    if error is not None:
+        report.problems.append(Problem("checkpoint", None, None, error))
+        return
+    if cp is None:
         return
     report.checkpoints_checked += 1
     if cp.size > report.size:
@@ -330,7 +407,7 @@ def _check_sink(sink: Any, verifier: Verifier, report: VerifyReport, tree: merkl
                     f"the log has {report.size}")
         )  # fmt: skip
         return
-    if _root_at(tree, cp.size) != cp.root:
+    if roots.root_at(cp.size) != cp.root:
         report.problems.append(
             Problem("checkpoint", None, None,
                     f"rows 0-{cp.size - 1} do not match the checkpoint in {sink.describe()}")
