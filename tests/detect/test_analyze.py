@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from phiward.core.entities import EntityType as E
@@ -188,3 +191,76 @@ def test_hyperscan_path_agrees_with_re2_on_large_text() -> None:
     assert fast_patterns == slow_patterns
     # MRN DATE PHONE IP SSN VIN URL and the street
     assert len(fast_patterns) == 8 * (len(text) // len(chunk))
+
+
+def _small_recognizers() -> tuple[Any, ...]:
+    from phiward.detect._recognizers import RECOGNIZERS
+
+    return tuple(r for r in RECOGNIZERS if r.name in {"ssn", "email", "ipv4"})
+
+
+def test_hyperscan_database_is_cached_on_disk_and_reloaded(tmp_path: Path) -> None:
+    import phiward.detect._engine as engine
+
+    pytest.importorskip("hyperscan")
+    recs = _small_recognizers()
+    assert recs
+    key = tuple(r.pattern for r in recs)
+    engine._HS_CACHE.pop(key, None)
+    compiled = engine._hyperscan_db(recs)
+    assert compiled is not None
+    path = engine._cache_file(key)
+    assert path is not None and path.exists()
+    assert path.stat().st_mode & 0o077 == 0  # private to the user
+    text = "mail a.b@example.org from 10.1.2.3 re 219-45-6789 " * 60
+    expected = [(c.entity, c.start, c.end) for c in engine.PatternEngine(recs).scan(text)]
+    engine._HS_CACHE.pop(key)  # a new process: nothing in memory, the file on disk
+    loaded = engine._hyperscan_ready(recs)
+    assert loaded is not None and loaded is not compiled
+    assert [(c.entity, c.start, c.end) for c in engine.PatternEngine(recs).scan(text)] == expected
+    assert len(expected) == 3 * 60
+
+
+def test_corrupt_hyperscan_cache_is_ignored_and_rebuilt() -> None:
+    import phiward.detect._engine as engine
+
+    pytest.importorskip("hyperscan")
+    recs = _small_recognizers()
+    key = tuple(r.pattern for r in recs)
+    engine._HS_CACHE.pop(key, None)
+    assert engine._hyperscan_db(recs) is not None
+    path = engine._cache_file(key)
+    assert path is not None
+    blob = bytearray(path.read_bytes())
+    blob[-100] ^= 0x01  # one flipped bit in the serialized database
+    path.write_bytes(bytes(blob))
+    engine._HS_CACHE.pop(key)
+    assert engine._hyperscan_ready(recs) is None  # refused, not loaded
+    assert engine._hyperscan_db(recs) is not None  # recompiled and rewritten
+    engine._HS_CACHE.pop(key)
+    assert engine._hyperscan_ready(recs) is not None
+
+
+def test_hyperscan_cache_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    import phiward.detect._engine as engine
+
+    pytest.importorskip("hyperscan")
+    monkeypatch.setenv("PHIWARD_HYPERSCAN_CACHE", "0")
+    recs = _small_recognizers()
+    assert engine._cache_file(tuple(r.pattern for r in recs)) is None
+
+
+def test_hyperscan_scans_from_many_threads_at_once() -> None:
+    """Each thread gets its own scratch space; a shared one raises ScratchInUseError."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import phiward.detect._engine as engine
+
+    pytest.importorskip("hyperscan")
+    recs = _small_recognizers()
+    assert engine._hyperscan_db(recs) is not None
+    eng = engine.PatternEngine(recs)
+    text = "mail a.b@example.org from 10.1.2.3 re 219-45-6789 " * 2000
+    with ThreadPoolExecutor(8) as pool:
+        counts = list(pool.map(lambda _: len(eng.scan(text)), range(32)))
+    assert counts == [3 * 2000] * 32

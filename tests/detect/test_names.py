@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from phiward.core.entities import EntityType as E
 from phiward.core.fingerprint import Fingerprinter
@@ -74,3 +76,32 @@ def test_early_exit_keeps_results_at_report_thresholds() -> None:
         full = [(h.start, h.end) for h in find_names(text) if h.confidence >= 0.5]
         fast = [(h.start, h.end) for h in find_names(text, floor=0.5) if h.confidence >= 0.5]
         assert fast == full
+
+
+# The tokenizer's first form, with a leading \b: the current one starts with a character class so
+# that ``re`` can skip ahead (3x faster) and must find the same capitalised words.
+_REFERENCE_TOKEN = (
+    r"\b(?:[A-Z]'[A-Z][a-z]+|[A-Z][^\W\d_A-Z]+(?:['-]?[A-Z][^\W\d_A-Z]+)?"
+    r"|[A-Z]{2,}(?:['-][A-Z]+)?|[A-Z]\.?)(?=\W|$)"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="AbCdeMO'-. ,\n1_é", max_size=60))
+def test_fast_tokenizer_matches_the_reference_on_ascii_capitals(text: str) -> None:
+    import re
+
+    from phiward.detect._names import _TOKEN
+
+    ref = [(m.start(), m.group()) for m in re.finditer(_REFERENCE_TOKEN, text)]
+    assert [(m.start(), m.group()) for m in _TOKEN.finditer(text)] == ref
+
+
+def test_context_word_right_before_an_unlisted_name() -> None:
+    from phiward.detect._names import _near_before
+
+    text = "Emergency contact: Xochiquetzal. Accepted Xochiquetzal. Name is   Qorvath"
+    assert _near_before(text, text.index("Xochiquetzal"))
+    assert not _near_before(text, text.index("Xochiquetzal", 30))  # "accepted" is not "pt"
+    assert _near_before(text, text.index("Qorvath"))
+    assert names("Emergency contact: Xochiquetzal Brightwater") == ["Xochiquetzal Brightwater"]

@@ -21,7 +21,8 @@ SETTINGS_FILE = "phiward.toml"
 ENV_PREFIX = "PHIWARD_"
 
 
-def _default_home() -> Path:
+def default_home() -> Path:
+    """``PHIWARD_HOME``, else ``~/.phiward``: keys, fingerprint secret, caches."""
     return Path(os.environ.get("PHIWARD_HOME") or Path.home() / ".phiward")
 
 
@@ -29,7 +30,7 @@ def _default_home() -> Path:
 class Settings:
     """Resolved settings. Immutable; build a new one with :func:`load_settings`."""
 
-    home: Path = field(default_factory=_default_home)
+    home: Path = field(default_factory=default_home)
     min_confidence: float = 0.5
     workers: int | None = None
     fingerprint_key: str | None = None

@@ -11,16 +11,25 @@ second, dictionary-driven pass over capitalised words (``_names``).
 from __future__ import annotations
 
 import bisect
+import hashlib
+import hmac
 import importlib
+import json
+import os
+import platform
 import re
+import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from phiward.core.entities import EntityType
 from phiward.core.finding import Evidence, Finding, Location
 from phiward.core.fingerprint import Fingerprinter
 from phiward.core.masking import mask
+from phiward.core.settings import default_home
 from phiward.detect import _validators
 from phiward.detect._names import find_names
 from phiward.detect._recognizers import RECOGNIZERS, Recognizer
@@ -149,11 +158,11 @@ class PatternEngine:
         """Raw candidates (validated, context-scored, not yet overlap-resolved)."""
         global _scanned_chars  # noqa: PLW0603 - a per-process tally deciding when to compile
         if self.hyperscan and self.backend == "re2" and len(text) >= HYPERSCAN_MIN_CHARS:
-            key = tuple(r.pattern for r in self.recognizers)
-            if _HS_CACHE.get(key) is not None or _scanned_chars >= HYPERSCAN_AFTER_CHARS:
+            hs = _hyperscan_ready(self.recognizers)
+            if hs is None and _scanned_chars >= HYPERSCAN_AFTER_CHARS:
                 hs = _hyperscan_db(self.recognizers)
-                if hs is not None:
-                    return self._scan_hyperscan(text, hs)
+            if hs is not None:
+                return self._scan_hyperscan(text, hs)
             _scanned_chars += len(text)
         out: list[Candidate] = []
         search = self._compiled.search
@@ -198,7 +207,7 @@ class PatternEngine:
             if best.get(key, -1) < end:
                 best[key] = end
 
-        hs.db.scan(data, match_event_handler=on_match)
+        hs.db.scan(data, match_event_handler=on_match, scratch=hs.scratch())
         out: list[Candidate] = []
         state = _ScanState(text)
         conv = _Offsets(data) if len(data) != len(text) else None
@@ -304,52 +313,151 @@ class _ScanState:
 
 
 # Hyperscan is faster per text from about 2 KiB, but compiling its database costs one to four
-# seconds per process: a process switches to it only after scanning HYPERSCAN_AFTER_CHARS with
-# re2, so small scans (a pre-commit hook, a folder of notes) never pay the compile and large
-# ones (logs, exports) amortise it.
+# seconds: a process compiles it only after scanning HYPERSCAN_AFTER_CHARS with re2, so small
+# scans (a pre-commit hook, a folder of notes) never pay the compile and large ones (logs,
+# exports) amortise it. The compiled database is then kept in PHIWARD_HOME's cache (serialized,
+# checksummed, 0600), so later processes load it in about a millisecond and use it at once.
 HYPERSCAN_MIN_CHARS = 2 * 1024
 HYPERSCAN_AFTER_CHARS = 16 * 1024 * 1024
 _scanned_chars = 0
+_CACHE_MAGIC = b"PWHS1\n"
 
 
-@dataclass(frozen=True)
 class _Hyperscan:
-    db: Any
-    rest: PatternEngine | None
+    """A compiled database, the recognizers it could not take (run by re2 instead), and one
+    scratch space per thread (a scratch cannot be shared by concurrent scans)."""
+
+    def __init__(self, db: Any, rest: PatternEngine | None) -> None:
+        self.db = db
+        self.rest = rest
+        self._local = threading.local()
+
+    def scratch(self) -> Any:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = _hs.Scratch(self.db)
+        return scratch
 
 
 _HS_CACHE: dict[tuple[str, ...], _Hyperscan | None] = {}
+_HS_LOCK = threading.Lock()
+_FLAGS_VERSION = "som-leftmost"
 
 
-def _hyperscan_db(recognizers: tuple[Recognizer, ...]) -> _Hyperscan | None:
-    """A hyperscan database for these recognizers (compiled once per process), or ``None``
-    when hyperscan is not installed (the ``fast`` extra) or refuses the patterns."""
+def _cache_file(key: tuple[str, ...]) -> Path | None:
+    """Where this pattern set's compiled database is cached (``PHIWARD_HYPERSCAN_CACHE=0``
+    turns the disk cache off). The name hashes everything the database depends on."""
+    if _hs is None or os.environ.get("PHIWARD_HYPERSCAN_CACHE", "1") == "0":
+        return None
+    digest = hashlib.sha256()
+    for part in (_hs.__version__, platform.machine(), _FLAGS_VERSION, *key):
+        digest.update(part.encode() + b"\0")
+    return default_home() / "cache" / f"hyperscan-{digest.hexdigest()[:40]}.db"
+
+
+def _load_cached(recognizers: tuple[Recognizer, ...], path: Path) -> _Hyperscan | None:
+    """The cached database, or ``None`` when absent, corrupt or built for another CPU."""
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_CACHE_MAGIC)
+    body = blob[head + 32 :]
+    if blob[:head] != _CACHE_MAGIC or not hmac.compare_digest(
+        hashlib.sha256(body).digest(), blob[head : head + 32]
+    ):
+        return None
+    try:
+        meta_len = int.from_bytes(body[:4], "big")
+        rejected = json.loads(body[4 : 4 + meta_len])["rejected"]
+        db = _hs.loadb(body[4 + meta_len :], _hs.HS_MODE_BLOCK)
+        _hs.Scratch(db)  # fails here, not mid-scan, on a database for another platform
+    except Exception:  # hyperscan.error, bad JSON: recompile instead
+        return None
+    rest_recs = [recognizers[i] for i in rejected if 0 <= i < len(recognizers)]
+    rest = PatternEngine(rest_recs, backend="re2", hyperscan=False) if rest_recs else None
+    return _Hyperscan(db, rest)
+
+
+def _store_cached(path: Path, db: Any, rejected: list[int]) -> None:
+    """Write the database atomically (temp file, fsync, rename); a failure only costs speed."""
+    meta = json.dumps({"rejected": rejected}).encode()
+    body = len(meta).to_bytes(4, "big") + meta + bytes(_hs.dumpb(db))
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hyperscan-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(_CACHE_MAGIC + hashlib.sha256(body).digest() + body)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return
+
+
+def _hyperscan_ready(recognizers: tuple[Recognizer, ...]) -> _Hyperscan | None:
+    """The database if this process has it or can load it from the cache, without compiling."""
     key = tuple(r.pattern for r in recognizers)
     if key in _HS_CACHE:
         return _HS_CACHE[key]
-    result: _Hyperscan | None = None
-    if _hs is not None:
-        ids, exprs, rejected = [], [], []
-        flags = _hs.HS_FLAG_SOM_LEFTMOST
-        for i, rec in enumerate(recognizers):
-            expr = _INNER_GROUP.sub("(?:", rec.pattern).encode()
+    path = _cache_file(key)
+    if path is None or not path.exists():
+        return None
+    with _HS_LOCK:
+        if key not in _HS_CACHE:
+            loaded = _load_cached(recognizers, path)
+            if loaded is None:
+                return None
+            _HS_CACHE[key] = loaded
+        return _HS_CACHE[key]
+
+
+def _hyperscan_db(recognizers: tuple[Recognizer, ...]) -> _Hyperscan | None:
+    """A hyperscan database for these recognizers (compiled once, then cached in memory and on
+    disk), or ``None`` when hyperscan is not installed (the ``fast`` extra) or refuses the
+    patterns."""
+    ready = _hyperscan_ready(recognizers)
+    if ready is not None:
+        return ready
+    key = tuple(r.pattern for r in recognizers)
+    with _HS_LOCK:
+        if key in _HS_CACHE:
+            return _HS_CACHE[key]
+        result: _Hyperscan | None = None
+        if _hs is not None:
+            ids, exprs, rejected = [], [], []
+            flags = _hs.HS_FLAG_SOM_LEFTMOST
+            for i, rec in enumerate(recognizers):
+                expr = _INNER_GROUP.sub("(?:", rec.pattern).encode()
+                try:
+                    probe = _hs.Database()
+                    probe.compile(expressions=[expr], ids=[i], elements=1, flags=[flags])
+                except Exception:  # hyperscan.error: "Pattern is too large", unsupported syntax
+                    rejected.append(i)
+                    continue
+                ids.append(i)
+                exprs.append(expr)
             try:
-                probe = _hs.Database()
-                probe.compile(expressions=[expr], ids=[i], elements=1, flags=[flags])
-            except Exception:  # hyperscan.error: "Pattern is too large", unsupported syntax
-                rejected.append(rec)
-                continue
-            ids.append(i)
-            exprs.append(expr)
-        try:
-            db = _hs.Database()
-            db.compile(expressions=exprs, ids=ids, elements=len(exprs), flags=[flags] * len(ids))
-            rest = PatternEngine(rejected, backend="re2", hyperscan=False) if rejected else None
-            result = _Hyperscan(db, rest)
-        except Exception:
-            result = None
-    _HS_CACHE[key] = result
-    return result
+                db = _hs.Database()
+                db.compile(
+                    expressions=exprs, ids=ids, elements=len(exprs), flags=[flags] * len(ids)
+                )
+                rest_recs = [recognizers[i] for i in rejected]
+                rest = (
+                    PatternEngine(rest_recs, backend="re2", hyperscan=False) if rest_recs else None
+                )
+                result = _Hyperscan(db, rest)
+            except Exception:
+                result = None
+            path = _cache_file(key)
+            if result is not None and path is not None:
+                _store_cached(path, result.db, rejected)
+        _HS_CACHE[key] = result
+        return result
 
 
 class _Offsets:

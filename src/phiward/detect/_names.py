@@ -15,18 +15,10 @@ gzipped in ``data/``; ``name_words`` marks names that are also ordinary lower-ca
 from __future__ import annotations
 
 import gzip
-import importlib
 import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
-
-_re2: Any
-try:  # one pass for the context words; Python re works too
-    _re2 = importlib.import_module("re2")
-except ImportError:  # pragma: no cover - only where the google-re2 wheel is missing
-    _re2 = None
 
 _TITLES = frozenset(
     {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "nurse", "sister", "rev", "sr", "fr"}
@@ -316,9 +308,13 @@ _CONTEXT = re.compile(
     r"grandson|granddaughter|aunt|uncle|cousin|friend|partner|member|subscriber|insured)\b"
 )
 _UP = "A-ZÀ-ÖØ-Þ\u0100-\u024f"
+# A capitalised word: "Smith", "O'Brien", "Smith-Jones", "SMITH", an initial "J." The first
+# character is a plain character class so that ``re`` can skip ahead with its charset search (a
+# leading ``\b`` would make it try every position: 3x slower); the look-behind after it is the
+# word boundary.
 _TOKEN = re.compile(
-    rf"\b(?:[A-Z]'[A-Z][a-z]+|[{_UP}][^\W\d_A-Z]+(?:['-]?[{_UP}][^\W\d_A-Z]+)?"
-    rf"|[A-Z]{{2,}}(?:['-][A-Z]+)?|[A-Z]\.?)(?=\W|$)"
+    rf"[{_UP}](?<!\w.)(?:'[A-Z][a-z]+|[^\W\d_A-Z]+(?:['-]?[{_UP}][^\W\d_A-Z]+)?"
+    rf"|[A-Z]+(?:['-][A-Z]+)?|\.?)(?=\W|$)"
 )
 
 
@@ -360,23 +356,33 @@ def _is_initial(tok: str) -> bool:
 def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0) -> list[NameHit]:
     """Names in ``text`` by the rules in the module docstring.
 
-    With ``floor`` above 0.45 (the most a run without a strong name word, title or context word
-    can score) a text whose capitalised words hold none of those is skipped after one C-speed
-    pass: most clinical narrative never reaches the per-word rules.
+    Context words (``patient``, ``son``, ``name is``) are looked for only behind the few
+    capitalised words that need one, not in a pass over the whole text. ``floor`` is accepted for
+    callers that filter by confidence (the rules do not depend on it).
     """
     lists = lists or name_lists()
     first, last, amb = lists.first, lists.last, lists.ambiguous
-    near = _near_starts(text)
-    if floor > 0.45 and not near:
-        words = _TOKEN.findall(text)
-        if lists.strong.isdisjoint(w.rstrip(".").casefold() for w in words):
-            return []
     toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
     if not toks:
         return []
     hits: list[NameHit] = []
     i, n = 0, len(toks)
     while i < n:
+        if i + 1 == n or toks[i + 1][0] - toks[i][1] > 2:
+            # The common case, a lone capitalised word (no run can span a gap of 3+ characters):
+            # most are ordinary words and are rejected with set lookups.
+            t = toks[i][2].casefold()
+            if (
+                t in amb
+                or len(t) < 3
+                or t in _TITLES
+                or (t not in first and t not in last and not _near_before(text, toks[i][0]))
+            ):
+                i += 1
+                continue
+            hits.extend(_score_run(text, toks[i : i + 1], first, last, amb))
+            i += 1
+            continue
         # Group a run of capitalised tokens separated by one space (or ". " after an initial or
         # title, or ", " for "Last, First").
         j = i
@@ -397,14 +403,13 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
             if t in amb or len(t) < 3 or t in _TITLES:
                 i += 1
                 continue
-            if t not in first and t not in last and toks[i][0] not in near:
+            if t not in first and t not in last and not _near_before(text, toks[i][0]):
                 i += 1
                 continue
         else:  # several words: skip runs with no listed name, no title and no context word
             words = [tok[2].rstrip(".").casefold() for tok in toks[i : j + 1]]
-            if (
-                not any(w in first or w in last or w in _TITLES for w in words)
-                and toks[i][0] not in near
+            if not any(w in first or w in last or w in _TITLES for w in words) and not _near_before(
+                text, toks[i][0]
             ):
                 i = j + 1
                 continue
@@ -574,22 +579,22 @@ _NEAR_WORDS: tuple[str, ...] = (
 )
 
 
-def _near_regex() -> Any:
-    words = "|".join(re.escape(w.rstrip(".")) for w in sorted(_NEAR_WORDS, key=len, reverse=True))
-    pattern = rf"(?i)\b(?:{words})\b[ \t:#,.-]*"
-    if _re2 is not None:
-        return _re2.compile(pattern)
-    return re.compile(pattern)
+_NEAR_BARE = tuple(sorted({w.rstrip(".") for w in _NEAR_WORDS}, key=len, reverse=True))
+_NEAR_SEPARATORS = " \t:#,.-"
 
 
-_NEAR_RE = _near_regex()
-
-
-def _near_starts(text: str) -> set[int]:
-    """Offsets right after a context word (and its separators): where a name may start.
-
-    One regex pass per text (context words are rare) instead of a look-behind per word."""
-    return {m.end() for m in _NEAR_RE.finditer(text)}
+def _near_before(text: str, start: int) -> bool:
+    """A context word, then only separators (``Patient: ``, ``son ``, ``name is ``), right
+    before offset ``start``: a capitalised word there may be a name even when it is not listed."""
+    window = text[max(0, start - 48) : start].rstrip(_NEAR_SEPARATORS).casefold()
+    if not window.endswith(_NEAR_BARE):
+        return False
+    for w in _NEAR_BARE:  # the word must start at a word boundary ("pt" is not "accept")
+        if window.endswith(w):
+            before = window[-len(w) - 1 : -len(w)]
+            if not before or not (before.isalnum() or before == "_"):
+                return True
+    return False
 
 
 def _near_context(text: str, start: int) -> bool:
