@@ -4,8 +4,10 @@ Inputs (pass their directories):
 - the US Census Bureau 1990 name files ``dist.male.first``, ``dist.female.first``, ``dist.all.last``
   (US Government work, public domain), as redistributed by the PyPI package ``names`` 0.3.0;
 - Webster's Second International word list ``web2`` (public domain), as redistributed by the PyPI
-  package ``english-words`` 2.0.2 (``data/web2.pickle``), used only to mark names that are also
-  ordinary lower-case English words (``Brown``, ``May``, ``Hope``).
+  package ``english-words`` 2.0.2 (``data/web2.pickle``), used to mark names that are also
+  ordinary lower-case English words (``Brown``, ``May``, ``Hope``) and shipped whole (lower-case
+  alphabetic entries) so that a run of capitalised words none of which is English can be told
+  from a Title Case phrase (``Olga Krylova`` vs ``Chest Pain``).
 
 Usage: python scripts/build_wordlists.py NAMES_DIR ENGLISH_WORDS_DATA_DIR
 """
@@ -44,7 +46,9 @@ def main() -> None:
     write("first_names.txt.gz", first_u)
     write("surnames.txt.gz", last_u)
     write("name_words.txt.gz", common)
-    print(len(first_u), len(last_u), len(common))
+    english = sorted(w for w in lower_words if w.isalpha())
+    write("english_words.txt.gz", english)
+    print(len(first_u), len(last_u), len(common), len(english))
 
 
 if __name__ == "__main__":

@@ -74,6 +74,16 @@ def types(text: str) -> set[E]:
         ("Patient ID: A99812", E.OTHER_ID, "A99812"),
         ("082 490 1693-Office", E.PHONE, "082 490 1693"),  # not NANP, but labelled a phone
         ("Mobile: 0487 98 11 92", E.PHONE, "0487 98 11 92"),
+        (
+            "Meet me at PSC 1437, Box 3833 APO AA 66791",
+            E.STREET_ADDRESS,
+            "PSC 1437, Box 3833 APO AA 66791",
+        ),
+        ("write to USS Alamo, FPO AP 96697", E.STREET_ADDRESS, "USS Alamo, FPO AP 96697"),
+        ("mail goes to Apt. 297 now", E.STREET_ADDRESS, "Apt. 297"),
+        ("lives at Piroska u. 97. in Szeged", E.STREET_ADDRESS, "Piroska u. 97"),
+        ("Harjukuja 54, Seinäjoki", E.STREET_ADDRESS, "Harjukuja 54"),
+        ("return to ul. Zamkowa 33 please", E.STREET_ADDRESS, "ul. Zamkowa 33"),
     ],
 )
 def test_true_positives(text: str, entity: E, value: str) -> None:
@@ -93,6 +103,8 @@ def test_true_positives(text: str, entity: E, value: str) -> None:
         "Invoice total 1234567890 cents",  # bare digits are not a phone or NPI
         "brown stool noted, no melena",
         "the patient will mark the chart and grant access",
+        "Menu 3 and Committee 12 met; see Bureau 5",  # short street words only standalone
+        "Transferred to Unit 4 for telemetry",  # a ward, not an address line
     ],
 )
 def test_false_positives(text: str) -> None:

@@ -105,3 +105,29 @@ def test_context_word_right_before_an_unlisted_name() -> None:
     assert not _near_before(text, text.index("Xochiquetzal", 30))  # "accepted" is not "pt"
     assert _near_before(text, text.index("Qorvath"))
     assert names("Emergency contact: Xochiquetzal Brightwater") == ["Xochiquetzal Brightwater"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Call back Olga Krylova tomorrow.", ["Olga Krylova"]),
+        ("Seen with Csenger Gábor at noon.", ["Csenger Gábor"]),
+        ("our 3 founders: Vizirov, Barrett and Jones.", ["Vizirov", "Barrett", "Jones"]),
+        ("Chest Pain Protocol started in Southern Italy.", []),
+        ("Tylenol, Motrin and Advil as needed.", []),
+        ("ships to 864 Piazzetta Rubiani 104 today", []),  # numbered: a street, not a person
+        ("the patient tolerated it well. The Foley catheter was removed.", []),
+    ],
+)
+def test_names_outside_the_us_lists(text: str, expected: list[str]) -> None:
+    assert names(text) == expected
+
+
+def test_english_stems_are_recognised() -> None:
+    from phiward.detect._names import name_lists
+
+    lists = name_lists()
+    for word in ("signs", "studies", "noted", "healing", "technologies", "patient"):
+        assert lists.is_english(word), word
+    for word in ("krylova", "gábor", "lasix"):
+        assert not lists.is_english(word), word

@@ -7,6 +7,11 @@ gzipped in ``data/``; ``name_words`` marks names that are also ordinary lower-ca
 - ``Dr. Brown``, ``Mrs. Okafor``: a title makes the next capitalised word(s) a name, listed or not;
 - ``John Smith``, ``JOHN SMITH``: a listed first name followed by a listed surname;
 - ``Smith, John``: surname, comma, first name;
+- ``Olga Krylova``, ``Csenger Gábor``: two or three capitalised words, each either a listed name
+  or not an English word at all (Webster's 2nd, with plurals and -ed/-ing forms), at least one of
+  them not English: a name from outside the US lists, where ``Chest Pain`` is a Title Case phrase;
+- ``Vizirov, Barrett and Jones``: a list of three or more capitalised words, two of them
+  unambiguous listed names: the others are names too;
 - a lone listed name counts only with a context word near it (``patient``, ``son``, ``name:``);
 - lower-case words are never names, so ``brown stool`` is not; a lone ``Brown`` starting a
   sentence is not either (it is also an English word).
@@ -289,6 +294,28 @@ _STOP = frozenset(
         "Less",
     ]
 )
+# Countries and region words: capitalised, not English, yet places, not names ("Southern Italy").
+_PLACES_TEXT = """
+    afghanistan albania algeria andorra angola argentina armenia australia austria azerbaijan
+    bahamas bahrain bangladesh barbados belarus belgium belize benin bhutan bolivia bosnia
+    botswana brazil brunei bulgaria burkina burundi cambodia cameroon canada chad chile china
+    colombia comoros congo croatia cuba cyprus czechia czech denmark djibouti dominica ecuador
+    egypt eritrea estonia eswatini ethiopia fiji finland france gabon gambia georgia germany
+    ghana greece grenada guatemala guinea guyana haiti honduras hungary iceland india indonesia
+    iran iraq ireland israel italy jamaica japan jordan kazakhstan kenya kiribati korea kosovo
+    kuwait kyrgyzstan laos latvia lebanon lesotho liberia libya liechtenstein lithuania
+    luxembourg madagascar malawi malaysia maldives mali malta mauritania mauritius mexico
+    micronesia moldova monaco mongolia montenegro morocco mozambique myanmar namibia nauru nepal
+    netherlands zealand nicaragua niger nigeria macedonia norway oman pakistan palau palestine
+    panama paraguay peru philippines poland portugal qatar romania russia rwanda samoa marino
+    senegal serbia seychelles sierra singapore slovakia slovenia somalia spain lanka sudan
+    suriname sweden switzerland syria taiwan tajikistan tanzania thailand togo tonga trinidad
+    tobago tunisia turkey turkmenistan tuvalu uganda ukraine emirates uruguay uzbekistan vanuatu
+    vatican venezuela vietnam yemen zambia zimbabwe england scotland wales britain america
+    europe africa asia oceania scandinavia balkans caribbean
+    northern southern eastern western central upper lower greater
+"""
+_PLACES = frozenset(_PLACES_TEXT.split())
 _NOT_AFTER_TITLE = frozenset(
     w.casefold()
     for w in [
@@ -324,6 +351,22 @@ class NameLists:
     last: frozenset[str]
     ambiguous: frozenset[str]
     strong: frozenset[str] = frozenset()  # listed, not ambiguous, or a title
+    english: frozenset[str] = frozenset()  # lower-case English words (Webster's 2nd)
+
+    def is_english(self, word: str) -> bool:
+        """``word`` (casefolded) or its stem is English: ``signs``, ``studies``, ``noted``."""
+        eng = self.english
+        if word in eng:
+            return True
+        if word.endswith("ies") and word[:-3] + "y" in eng:
+            return True
+        if word.endswith("es") and word[:-2] in eng:
+            return True
+        if word.endswith("s") and word[:-1] in eng:
+            return True
+        if word.endswith("ed") and (word[:-2] in eng or word[:-1] in eng):
+            return True
+        return word.endswith("ing") and (word[:-3] in eng or word[:-3] + "e" in eng)
 
 
 def _load(name: str) -> list[str]:
@@ -337,7 +380,8 @@ def name_lists() -> NameLists:
     first = frozenset(n.casefold() for n in _load("first_names.txt.gz"))
     last = frozenset(n.casefold() for n in _load("surnames.txt.gz"))
     ambiguous = frozenset(n.casefold() for n in _load("name_words.txt.gz")) | _STOP
-    return NameLists(first, last, ambiguous, ((first | last) - ambiguous) | _TITLES)
+    english = frozenset(_load("english_words.txt.gz"))
+    return NameLists(first, last, ambiguous, ((first | last) - ambiguous) | _TITLES, english)
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,7 +424,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
             ):
                 i += 1
                 continue
-            hits.extend(_score_run(text, toks[i : i + 1], first, last, amb))
+            hits.extend(_score_run(text, toks[i : i + 1], lists))
             i += 1
             continue
         # Group a run of capitalised tokens separated by one space (or ". " after an initial or
@@ -408,24 +452,76 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
                 continue
         else:  # several words: skip runs with no listed name, no title and no context word
             words = [tok[2].rstrip(".").casefold() for tok in toks[i : j + 1]]
-            if not any(w in first or w in last or w in _TITLES for w in words) and not _near_before(
-                text, toks[i][0]
+            if (
+                not any(w in first or w in last or w in _TITLES for w in words)
+                and not _foreign_run(toks[i : j + 1], words, lists)
+                and not _near_before(text, toks[i][0])
             ):
                 i = j + 1
                 continue
         run = toks[i : j + 1]
         i = j + 1
-        hits.extend(_score_run(text, run, first, last, amb))
+        hits.extend(_score_run(text, run, lists))
+    hits.extend(_name_lists(text, toks, hits, lists))
     return hits
 
 
-def _score_run(
-    text: str,
-    run: list[tuple[int, int, str]],
-    first: frozenset[str],
-    last: frozenset[str],
-    amb: frozenset[str],
+def _foreign_run(run: list[tuple[int, int, str]], words: list[str], lists: NameLists) -> bool:
+    """Two or three Title Case words, each a listed name or no English word, one at least not
+    English (``Olga Krylova``; not ``Chest Pain``, ``Johnson Technologies`` or ``CT ABDOMEN``)."""
+    if not 2 <= len(run) <= 3:
+        return False
+    foreign = False
+    for (_, _, raw), w in zip(run, words, strict=True):
+        if len(w) < 2 or raw.isupper() or w in _STOP or w in _PLACES:
+            return False
+        english = lists.is_english(w)
+        if english and w not in lists.first and w not in lists.last:
+            return False
+        foreign = foreign or not english
+    return foreign
+
+
+_LIST_GAPS = (", ", " and ", ", and ", " & ")
+_NUMBER_BEFORE = re.compile(r"\d[ \t]+$")
+_NUMBER_AFTER = re.compile(r"[ \t]+\d")
+
+
+def _numbered(text: str, start: int, end: int) -> bool:
+    """A house number right before or after the words (``864 Piazzetta Rubiani``, ``Hoge Wei
+    32``): a street, not a person."""
+    return bool(
+        _NUMBER_BEFORE.search(text, max(0, start - 8), start) or _NUMBER_AFTER.match(text, end)
+    )
+
+
+def _name_lists(
+    text: str, toks: list[tuple[int, int, str]], found: list[NameHit], lists: NameLists
 ) -> list[NameHit]:
+    """Items of ``A, B and C`` lists where two items at least are unambiguous listed names."""
+    out: list[NameHit] = []
+    taken = {(h.start, h.end) for h in found if h.confidence >= 0.6}
+    i, n = 0, len(toks)
+    while i < n:
+        j = i
+        while j + 1 < n and text[toks[j][1] : toks[j + 1][0]] in _LIST_GAPS:
+            j += 1
+        if j - i >= 2:
+            items = toks[i : j + 1]
+            words = [t[2].casefold() for t in items]
+            if sum(1 for w in words if w in lists.strong and w not in _TITLES) >= 2:
+                for (s, e, raw), w in zip(items, words, strict=True):
+                    if (s, e) in taken or len(w) < 2 or raw.isupper() or w in _STOP | _PLACES:
+                        continue
+                    if lists.is_english(w) and w not in lists.strong:
+                        continue
+                    out.append(NameHit(s, e, 0.6, "name-list"))
+        i = j + 1
+    return out
+
+
+def _score_run(text: str, run: list[tuple[int, int, str]], lists: NameLists) -> list[NameHit]:
+    first, last = lists.first, lists.last
     out: list[NameHit] = []
     k = 0
     while k < len(run):
@@ -463,17 +559,12 @@ def _score_run(
             core = core[:-1]
         if not core:
             continue
-        out.extend(_score_core(text, core, first, last, amb))
+        out.extend(_score_core(text, core, lists))
     return out
 
 
-def _score_core(
-    text: str,
-    core: list[tuple[int, int, str]],
-    first: frozenset[str],
-    last: frozenset[str],
-    amb: frozenset[str],
-) -> list[NameHit]:
+def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -> list[NameHit]:
+    first, last, amb = lists.first, lists.last, lists.ambiguous
     words = [c[2].rstrip(".").casefold() for c in core]
     s, e = core[0][0], core[-1][1]
     ctx = _context(text, s)
@@ -499,6 +590,8 @@ def _score_core(
             else:
                 conf = 0.3
                 rule = "capitalised-run"
+            if conf < 0.6 and _foreign_run(core, words, lists) and not _numbered(text, s, e):
+                conf, rule = 0.6, "unlisted-name"
             if near:
                 conf = max(conf, 0.8)
         if all(w in amb for w in full) and not near:
@@ -611,5 +704,10 @@ def _near_context(text: str, start: int) -> bool:
 
 
 def _context(text: str, start: int) -> tuple[str, ...]:
+    """Context words in the 40 characters before ``start``, within the same sentence (``the
+    patient tolerated it well. The Foley catheter``: "patient" says nothing about "Foley")."""
     window = text[max(0, start - 40) : start].casefold()
+    cut = max(window.rfind(". "), window.rfind("\n"), window.rfind("; "))
+    if cut >= 0:
+        window = window[cut + 1 :]
     return tuple(dict.fromkeys(m.group() for m in _CONTEXT.finditer(window)))

@@ -407,9 +407,12 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "street_address_europe",
         E.STREET_ADDRESS,
-        r"\b(?P<v>(?:\d{1,6} )?[A-ZÀ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]* ?(?i:katu|tie|vegur|gade|gate|vej|"
+        r"\b(?P<v>(?:\d{1,6} )?[A-ZÀ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]*(?: ?(?i:katu|tie|vegur|gade|gate|vej|"
         r"vägen|gatan|veien|straße|strasse|weg|laan|straat|steeg|plein|ulica|utca|cesta|iela|"
-        r"gatve|tänav|allee|platz)\.? \d{1,5}[a-zA-Z]?"
+        r"gatve|tänav|allee|platz|kuja|polku|gränd|gasse|gata|stræti|straeti|plads|torv|körút|"
+        r"sokak|sokağı|caddesi|ulice|ulitsa)"
+        # Short street words only as a word of their own ("Piroska u. 97", not "Menu 3").
+        r"| (?i:u|tee|vei|út|tér|krt|rkp|trg))\.? \d{1,5}[a-zA-Z]?"
         r"(?:,? (?:Apt|Suite|Unit|Flat)\.? ?\d{1,5})?)\b",
         0.8,
         0.85,
@@ -417,12 +420,31 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "street_address_europe_word",
         E.STREET_ADDRESS,
-        r"\b(?P<v>(?:\d{1,6} )?(?i:rue|via|calle|avenida|rua|viale|piazza|plaza|boulevard|"
-        r"chemin|allée|place) (?:d[eiao]s? |del |du |la |le )?[A-ZÀ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]+"
+        r"\b(?P<v>(?:\d{1,6} )?(?i:rue|via|calle|avenida|rua|viale|piazza|piazzetta|plaza|"
+        r"boulevard|chemin|allée|place|ul\.|ulica|paseo|travessa|largo|avinguda|carrer|corso|"
+        r"strada|avenue|av\.|rambla|camino|carretera) (?:d[eiao]s? |del |du |la |le )?"
+        r"[A-ZÀ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]+"
         r"(?: [A-ZÀ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]+)?"
         r",? \d{1,5})\b",
         0.75,
         0.8,
+    ),
+    Recognizer(
+        # USPS military mail: "PSC 1234, Box 5678, APO AE 09012", "USS Alamo, FPO AP 96697".
+        "military_address",
+        E.STREET_ADDRESS,
+        r"\b(?P<v>(?:(?:PSC|CMR|Unit) \d{1,5},? Box \d{1,5}|(?:USNS|USS|USCGC) [A-Z][A-Za-z]+)"
+        r",? (?:APO|FPO|DPO) (?:AA|AE|AP)(?: \d{5}(?:-\d{4})?)?)\b",
+        0.85,
+        0.9,
+    ),
+    Recognizer(
+        "secondary_unit",  # the second address line alone: "Apt. 297", "Suite 501"
+        E.STREET_ADDRESS,
+        r"\b(?P<v>(?:Apt|Apartment|Suite|Ste)\.? ?#? ?\d{1,5}[A-Z]?)\b",
+        0.55,
+        0.85,
+        ("address", "street", "lives", "live at", "resides", "mail", "ship", "deliver"),
     ),
     Recognizer(
         "po_box",
