@@ -5,9 +5,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import json
-import os
 import sys
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,6 +17,7 @@ from rich.table import Table
 
 from phiward.cli._common import fail, guarded
 from phiward.cli.exitcodes import ExitCode
+from phiward.core.fileio import write_atomic
 from phiward.errors import InputError
 
 if TYPE_CHECKING:  # phiward.cloud needs boto3 (the [aws] extra): import it only when used
@@ -54,18 +53,9 @@ _ATTENTION = {"FAIL", "ERROR"}
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder, fsync, rename: never a half-written report."""
+    """Never a half-written report (see :func:`phiward.core.fileio.write_atomic`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, 0o600)
 
 
 def _print_table(report: Report, console: Console, show_all: bool) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from phiward.cli._common import err_console, fail, guarded
 from phiward.cli.exitcodes import ExitCode
 from phiward.core.entities import EntityType
+from phiward.core.fileio import write_atomic
 from phiward.core.settings import Settings, load_settings
 from phiward.discover import ScanOptions, scan_paths
 from phiward.discover.demo import generate
@@ -26,22 +25,12 @@ _FORMATS = ("table", "json", "sarif", "html", "csv")
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder, fsync and rename."""
+    """Write a report all-or-nothing, private by default (a report points at PHI)."""
     path = path.expanduser()
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"output folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)  # a report points at PHI: keep it private by default
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, 0o600)
 
 
 def _parse_entities(value: str | None) -> frozenset[EntityType] | None:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-import os
 import struct
-import tempfile
-from collections.abc import Iterator, Mapping
-from pathlib import Path
-from typing import IO
+from collections.abc import Mapping
 
+from phiward.core.fileio import atomic_output, fsync_dir
 from phiward.errors import InputError
 
 try:  # pybase64 (the ``fast`` extra) is 3-5x faster on the hot path of field tokens.
@@ -111,33 +107,4 @@ def parse_context_arg(pairs: list[str] | None) -> dict[str, str]:
     return context
 
 
-def fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-@contextlib.contextmanager
-def atomic_output(path: Path, mode: int = 0o600) -> Iterator[IO[bytes]]:
-    """Write ``path`` all-or-nothing: temp file in the same folder, fsync, rename, fsync folder.
-
-    If the body raises, the temp file is removed, so no partial plaintext is ever left behind.
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        fsync_dir(folder)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+__all__ = ["atomic_output", "fsync_dir"]

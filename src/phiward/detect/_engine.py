@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import re
-import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from phiward.core.entities import EntityType
+from phiward.core.fileio import write_atomic
 from phiward.core.finding import Evidence, Finding, Location
 from phiward.core.fingerprint import Fingerprinter
 from phiward.core.masking import mask
@@ -385,16 +385,7 @@ def _store_cached(path: Path, db: Any, rejected: list[int]) -> None:
     body = len(meta).to_bytes(4, "big") + meta + bytes(_hs.dumpb(db))
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hyperscan-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(_CACHE_MAGIC + hashlib.sha256(body).digest() + body)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, _CACHE_MAGIC + hashlib.sha256(body).digest() + body, 0o600)
     except OSError:
         return
 
