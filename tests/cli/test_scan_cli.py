@@ -4,6 +4,7 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from phiward.cli.main import app
@@ -86,7 +87,7 @@ def test_demo_data_then_scan_html(tmp_path: Path) -> None:
 def test_help_documents_every_option() -> None:
     res = runner.invoke(app, ["scan", "--help"])
     for opt in ("--format", "--output", "--min-confidence", "--entities", "--exclude",
-                "--fail-on", "--workers", "--summary", "--quiet"):  # fmt: skip
+                "--fail-on", "--workers", "--summary", "--quiet", "--show-paths"):  # fmt: skip
         assert opt in res.output
 
 
@@ -141,3 +142,49 @@ def test_scan_section_of_phiward_toml(tmp_path: Path, monkeypatch) -> None:  # t
     (tmp_path / "phiward.toml").write_text("[scan]\nexcludes = []\n")
     res = runner.invoke(app, ["scan", "data", "-w", "1"])
     assert res.exit_code == 4 and "unknown scan setting(s): excludes" in res.output
+
+
+def _phi_named(tmp_path: Path) -> Path:
+    root = tmp_path / "Export for Jane Okafor"  # the scan root is the user's own choice
+    folder = root / "Okafor_Ngozi"
+    folder.mkdir(parents=True)
+    (folder / "labs SSN 219-45-6789.txt").write_text("nothing to see\n")
+    (root / "backup_2023-03-04.log").write_text("plain\n")
+    return root
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "sarif", "html", "csv"])
+def test_phi_in_file_names_is_found_and_masked_in_every_report(tmp_path: Path, fmt: str) -> None:
+    root = _phi_named(tmp_path)
+    res = runner.invoke(app, ["scan", str(root), "-w", "1", "-f", fmt])
+    assert res.exit_code == 0, res.output
+    out = res.output.replace("\\/", "/")
+    assert "219-45-6789" not in out and "Okafor_Ngozi" not in out
+    assert "***-**-6789" in out
+    if fmt in ("json", "csv"):
+        assert "(file name)" in out
+        assert "Jane Okafor" in out  # the scan root is shown as given
+    if fmt == "json":
+        doc = json.loads(res.output)
+        backup = next(f for f in doc["files"] if f["path"].endswith(".log"))
+        assert "2023-03-04" in backup["path"] and backup["findings"] == []  # a file's date
+
+
+def test_show_paths_prints_them_as_they_are(tmp_path: Path) -> None:
+    root = _phi_named(tmp_path)
+    res = runner.invoke(app, ["scan", str(root), "-w", "1", "-f", "csv", "--show-paths"])
+    assert res.exit_code == 0, res.output
+    assert "Okafor_Ngozi/labs SSN 219-45-6789.txt" in res.output
+    rows = [r for r in res.output.splitlines() if "(file name)" in r]
+    assert {r.split(",")[4] for r in rows} == {"SSN", "NAME"}
+    assert all(",***-**-6789," in r or ",O***** N****," in r for r in rows)
+
+
+def test_a_file_named_with_phi_scanned_by_name(tmp_path: Path) -> None:
+    f = tmp_path / "Okafor_Ngozi_MRN_1234567.txt"
+    f.write_text("nothing\n")
+    res = runner.invoke(app, ["scan", str(f), "-w", "1", "-f", "json"])
+    doc = json.loads(res.output)
+    found = {x["entity"] for fr in doc["files"] for x in fr["findings"]}
+    assert found == {"NAME", "MRN"}
+    assert "Okafor" not in res.output and "1234567" not in res.output

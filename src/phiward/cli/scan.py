@@ -189,6 +189,15 @@ def scan(
         int | None,
         typer.Option("--max-file-size", min=1, help="Skip files larger than this many bytes."),
     ] = None,
+    show_paths: Annotated[
+        bool,
+        typer.Option(
+            "--show-paths",
+            help="Print file paths as they are even where a file or folder name holds PHI "
+            "(e.g. a patient's name). By default that part of the path is masked in every "
+            "report; SARIF links to such files need this option.",
+        ),
+    ] = False,
 ) -> None:
     """Find PHI (HIPAA Safe Harbor identifiers) in files and folders.
 
@@ -233,6 +242,8 @@ def scan(
             result = scan_paths(paths, options, fingerprint_key=key, progress=_tick)
     else:
         result = scan_paths(paths, options, fingerprint_key=key)
+    if not show_paths:
+        result = result.redacted()
 
     if summary and output is None:
         _print_report(render_summary(result))

@@ -454,7 +454,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
             words = [tok[2].rstrip(".").casefold() for tok in toks[i : j + 1]]
             if (
                 not any(w in first or w in last or w in _TITLES for w in words)
-                and not _foreign_run(toks[i : j + 1], words, lists)
+                and not _foreign_run(*_before_acronym(toks[i : j + 1], words), lists)
                 and not _near_before(text, toks[i][0])
             ):
                 i = j + 1
@@ -480,6 +480,20 @@ def _foreign_run(run: list[tuple[int, int, str]], words: list[str], lists: NameL
             return False
         foreign = foreign or not english
     return foreign
+
+
+def _before_acronym(
+    run: list[tuple[int, int, str]], words: list[str]
+) -> tuple[list[tuple[int, int, str]], list[str]]:
+    """The run up to a short all-caps word after a Title Case start (``Okafor Ngozi`` of
+    ``Okafor Ngozi MRN``), as the scoring splits it."""
+    if run[0][2].isupper():
+        return run, words
+    for k in range(1, len(run)):
+        raw = run[k][2]
+        if raw.isupper() and len(raw) <= 3:
+            return run[:k], words[:k]
+    return run, words
 
 
 _LIST_GAPS = (", ", " and ", ", and ", " & ")
@@ -547,6 +561,8 @@ def _score_run(text: str, run: list[tuple[int, int, str]], lists: NameLists) -> 
                 break
             if t in _TITLES or (raw.isupper() and len(raw) <= 3 and len(run) > 1 and k == k_start):
                 break
+            if raw.isupper() and len(raw) <= 3 and k > k_start and not run[k_start][2].isupper():
+                break  # "Okafor Ngozi MRN 1234567": an acronym ends a Title Case name
             known = t in first or t in last
             if not known and not (_is_initial(raw) and k > k_start) and len(t) < 2:
                 break

@@ -50,6 +50,7 @@ class ScanOptions:
     min_column_share: float = 0.6
     names: bool = True
     ner_model: str | None = None
+    path_phi: bool = True
 
 
 @dataclass
@@ -91,6 +92,65 @@ class ScanResult:
     def max_confidence(self) -> float:
         return max((f.confidence for f in self.findings), default=0.0)
 
+    def redacted(self) -> ScanResult:
+        """A copy whose file paths show the PHI found in them masked (``J*** S****_labs.pdf``).
+
+        Reports are built from this by default: a file named after a patient would otherwise put
+        the patient's name into every report, log and ticket the report is pasted into.
+        """
+        files = []
+        for fr in self.files:
+            shown = redact_path(fr.path, fr.findings)
+            if shown == fr.path:
+                files.append(fr)
+                continue
+            findings = [replace(f, location=replace(f.location, path=shown)) for f in fr.findings]
+            files.append(replace(fr, path=shown, findings=findings))
+        shown_as = {old.path: new.path for old, new in zip(self.files, files, strict=True)}
+        roots = [shown_as.get(root, root) for root in self.roots]  # a file scanned by name
+        return replace(self, files=files, roots=roots)
+
+
+PATH_FIELD = "(file name)"
+# In a path, these are usually a file's date or a server's address, not an individual's.
+_NOT_IN_PATHS = frozenset(
+    {
+        EntityType.DATE,
+        EntityType.ZIP_CODE,
+        EntityType.CITY,
+        EntityType.COUNTY,
+        EntityType.AGE_OVER_89,
+        EntityType.IP_ADDRESS,
+        EntityType.URL,
+    }
+)
+
+
+def _path_text(path: str) -> str:
+    """The path as text for the engine, offsets unchanged: ``_`` separates words in file names
+    and each folder is its own line (``Smith_John/MRN 1234567.pdf``)."""
+    return path.replace("_", " ").replace("/", "\n").replace("\\", "\n")
+
+
+def redact_path(path: str, findings: Iterable[Finding]) -> str:
+    """``path`` with each span of a file-name finding replaced by its masked preview."""
+    spans = sorted(
+        (f.location.start, f.location.end, f.masked)
+        for f in findings
+        if f.location.field == PATH_FIELD
+    )
+    if not spans:
+        return path
+    out, at = [], 0
+    for start, end, masked in spans:
+        if start < at:
+            continue
+        out.append(path[at:start])
+        out.append(masked)
+        at = end
+    out.append(path[at:])
+    return "".join(out)
+
 
 class FileScanner:
     """Scans one file at a time with a fixed analyzer (one per process)."""
@@ -102,8 +162,32 @@ class FileScanner:
             analyzer, sample=options.sample_rows, min_share=options.min_column_share
         )
 
-    def scan_file(self, path: Path, display: str | None = None) -> FileResult:
+    def scan_file(self, path: Path, display: str | None = None, scope: int = 0) -> FileResult:
+        """Scan one file; ``display`` is the name reports use and ``scope`` where, in it, the
+        part below the scanned folder starts (only that part is looked at for PHI in names)."""
         name = display or str(path)
+        result = self._scan_file(path, name)
+        if self.options.path_phi:
+            result.findings[:0] = self._path_findings(name, scope)
+        return result
+
+    def _path_findings(self, name: str, scope: int) -> list[Finding]:
+        """PHI in the file's own path below the scanned folder (``Smith_John/labs.pdf``): names
+        of files and folders are plaintext wherever the file is, so such findings are never
+        protected. Dates, ZIP codes, places, IPs and URLs are left out: in a path they are
+        usually a file's date or a server, not an individual's."""
+        scope = max(0, min(scope, len(name)))
+        text = " " * scope + _path_text(name[scope:])
+        floor = max(self.analyzer.min_confidence, 0.6)
+        out = []
+        for c in self.analyzer.candidates(text):
+            if c.entity in _NOT_IN_PATHS or c.confidence < floor:
+                continue
+            finding = self.analyzer.make_finding(text, c, path=name, field=PATH_FIELD)
+            out.append(replace(finding, encrypted_at_rest=False))
+        return out
+
+    def _scan_file(self, path: Path, name: str) -> FileResult:
         try:
             st = path.stat()
             if not stat.S_ISREG(st.st_mode):  # FIFOs and devices would block or never end
@@ -250,9 +334,19 @@ def _init_worker(key: bytes, options: ScanOptions) -> None:
     _worker = FileScanner(_make_analyzer(Fingerprinter(key), options), options)
 
 
-def _run_worker(item: tuple[str, str]) -> FileResult:
+def _run_worker(item: tuple[str, str, int]) -> FileResult:
     assert _worker is not None
-    return _worker.scan_file(Path(item[0]), item[1])
+    return _worker.scan_file(Path(item[0]), item[1], item[2])
+
+
+def _scope(display: str, roots: Sequence[Path]) -> int:
+    """Where the part of ``display`` below its scan root starts (a file given by name: its name)."""
+    best = 0
+    for root in roots:
+        text = str(root)
+        if display.startswith(text) and len(text) >= best:
+            best = len(text) if root.is_dir() else len(text) - len(root.name)
+    return best
 
 
 def _make_analyzer(fp: Fingerprinter, options: ScanOptions) -> Analyzer:
@@ -287,7 +381,7 @@ def scan_paths(
     started = time.time()
     t0 = time.perf_counter()
     try:
-        items = [(str(p), d) for p, d in iter_files(paths, options.excludes)]
+        items = [(str(p), d, _scope(d, paths)) for p, d in iter_files(paths, options.excludes)]
     except FileNotFoundError as exc:
         raise InputError(f"no such file or directory: {exc}") from None
     workers = options.workers or os.cpu_count() or 1
@@ -297,7 +391,7 @@ def scan_paths(
     if workers == 1:
         scanner = FileScanner(_make_analyzer(Fingerprinter(fingerprint_key), options), options)
         for item in items:
-            fr = scanner.scan_file(Path(item[0]), item[1])
+            fr = scanner.scan_file(Path(item[0]), item[1], item[2])
             results.append(fr)
             if progress:
                 progress(fr, len(results), total)
