@@ -196,3 +196,20 @@ def test_identifier_shaped_context_is_refused(home: Path, tmp_path: Path) -> Non
         "--allow-identifier-context",
     )
     assert code == 0, err
+
+
+def test_keys_create_chooses_the_kdf_of_a_new_passphrase_store(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PHIWARD_MASTER_KEY", raising=False)
+    monkeypatch.setenv("PHIWARD_KEYSTORE_PASSPHRASE", "correct horse battery staple")
+    code, _, err = run("keys", "create", "a", "--kdf", "md5")
+    assert code == 2 and "--kdf must be one of argon2id, scrypt" in err
+    code, _, err = run("keys", "create", "a", "--kdf", "scrypt")
+    assert code == 0, err
+    assert LocalKeyStore.open().kdf == "scrypt"
+    code, _, err = run("keys", "create", "b", "--kdf", "argon2id")
+    assert code == 4 and "already exists with KDF scrypt" in err
+    code, _, err = run("keys", "create", "b")  # no --kdf: the store keeps its own
+    assert code == 0, err
+    assert LocalKeyStore.open().exists("b")

@@ -38,8 +38,10 @@ def test_group_readable_keystore_refused(store: LocalKeyStore) -> None:
         LocalKeyStore.open()
 
 
-def test_passphrase_keystore_uses_scrypt(tmp_path: Path) -> None:
-    ks = LocalKeyStore(tmp_path / "ks.json", passphrase="correct horse", scrypt_n=2**14)
+def test_passphrase_keystore_with_scrypt_still_opens(tmp_path: Path) -> None:
+    ks = LocalKeyStore(
+        tmp_path / "ks.json", passphrase="correct horse", scrypt_n=2**14, kdf="scrypt"
+    )
     ks.create_key("k")
     doc = json.loads((tmp_path / "ks.json").read_text())
     assert doc["kdf"]["name"] == "scrypt" and doc["kdf"]["n"] == 2**14
@@ -103,3 +105,54 @@ def test_hmac_key_cannot_wrap(store: LocalKeyStore) -> None:
     store.create_key("idx", kind="hmac-sha256")
     with pytest.raises(KeyProviderError, match="HMAC"):
         store.generate_data_key("idx", {})
+
+
+def test_passphrase_keystore_uses_argon2id_by_default(tmp_path: Path) -> None:
+    path = tmp_path / "ks.json"
+    ks = LocalKeyStore(
+        path, passphrase="correct horse", argon2_memory_kib=1024, argon2_iterations=1
+    )
+    ks.create_key("k")
+    doc = json.loads(path.read_text())
+    assert doc["kdf"]["name"] == "argon2id"
+    assert (doc["kdf"]["m"], doc["kdf"]["t"], doc["kdf"]["p"]) == (1024, 1, 4)
+    again = LocalKeyStore(path, passphrase="correct horse")  # parameters come from the file
+    assert again.kdf == "argon2id" and again.material("k") == ks.material("k")
+    with pytest.raises(DecryptionError, match="wrong passphrase"):
+        LocalKeyStore(path, passphrase="correct horsf")
+
+
+def test_default_argon2id_parameters_follow_rfc_9106() -> None:
+    from phiward.crypto import _local
+
+    assert (_local.ARGON2_MEMORY_KIB, _local.ARGON2_ITERATIONS, _local.ARGON2_LANES) == (
+        64 * 1024,
+        3,
+        4,
+    )
+    assert _local.DEFAULT_KDF == "argon2id"
+
+
+@pytest.mark.parametrize(
+    "kdf",
+    [
+        {"name": "argon2id", "m": 2**40, "t": 3, "p": 4},  # a terabyte of memory
+        {"name": "argon2id", "m": 1024, "t": 10**6, "p": 4},
+        {"name": "scrypt", "n": 2**40, "r": 8, "p": 1},
+    ],
+)
+def test_tampered_kdf_cost_is_refused_before_deriving(tmp_path: Path, kdf: dict[str, int]) -> None:
+    path = tmp_path / "ks.json"
+    LocalKeyStore(path, passphrase="pw", argon2_memory_kib=1024, argon2_iterations=1).create_key(
+        "k"
+    )
+    doc = json.loads(path.read_text())
+    doc["kdf"] = {**kdf, "salt": doc["kdf"]["salt"]}
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ConfigError, match="out of range"):
+        LocalKeyStore(path, passphrase="pw")
+
+
+def test_unknown_kdf_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown key store KDF"):
+        LocalKeyStore(tmp_path / "ks.json", passphrase="pw", kdf="md5")

@@ -34,7 +34,7 @@ from phiward.crypto import (
     rewrap_keys,
     shred_subject,
 )
-from phiward.crypto._local import MASTER_KEY_ENV, PASSPHRASE_ENV
+from phiward.crypto._local import DEFAULT_KDF, KDFS, MASTER_KEY_ENV, PASSPHRASE_ENV
 from phiward.crypto._util import parse_context_arg
 from phiward.errors import (
     ConfigError,
@@ -96,17 +96,26 @@ def _crypto_errors(func: Callable[P, R]) -> Callable[P, R]:
     return guarded(wrapper)
 
 
-def _open_store(*, creating: bool = False) -> LocalKeyStore:
+def _open_store(*, creating: bool = False, kdf: str | None = None) -> LocalKeyStore:
     settings = load_settings()
     if os.environ.get(MASTER_KEY_ENV) or os.environ.get(PASSPHRASE_ENV):
-        return LocalKeyStore.open(settings.home)
-    if not sys.stdin.isatty():
+        store = LocalKeyStore.open(settings.home, kdf=kdf or DEFAULT_KDF)
+    elif not sys.stdin.isatty():
         raise ConfigError(
             f"the local key store needs {MASTER_KEY_ENV} (32-byte hex/base64 key) or "
             f"{PASSPHRASE_ENV}; no terminal to prompt for a passphrase"
         )
-    passphrase = typer.prompt("Key store passphrase", hide_input=True, confirmation_prompt=creating)
-    return LocalKeyStore.open(settings.home, passphrase=passphrase)
+    else:
+        passphrase = typer.prompt(
+            "Key store passphrase", hide_input=True, confirmation_prompt=creating
+        )
+        store = LocalKeyStore.open(settings.home, passphrase=passphrase, kdf=kdf or DEFAULT_KDF)
+    if kdf is not None and store.kdf is not None and store.kdf != kdf:
+        raise ConfigError(
+            f"the key store already exists with KDF {store.kdf}; --kdf only applies when "
+            "the first key creates it"
+        )
+    return store
 
 
 def _key_table(db: str | None) -> KeyTable:
@@ -139,6 +148,7 @@ DbOpt = Annotated[
 @_crypto_errors
 def keys_create(
     name: Annotated[str, typer.Argument(help="Local key name, or a KMS alias with --kms.")],
+    *,
     kms: Annotated[
         bool, typer.Option("--kms", help="Create an AWS KMS key (NAME becomes its alias).")
     ] = False,
@@ -151,15 +161,25 @@ def keys_create(
             "--kind", help="Local keys: aes-256 (wraps data keys) or hmac-sha256 (blind indexes)."
         ),
     ] = "aes-256",
+    kdf: Annotated[
+        str | None,
+        typer.Option(
+            "--kdf",
+            help="Local store created by this key with a passphrase: argon2id (default; RFC 9106, "
+            "64 MiB, t=3, p=4) or scrypt (N=2^17, r=8, p=1). An existing store keeps its own.",
+        ),
+    ] = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Create a master key. Prints its id and version, never its material."""
+    if kdf is not None and kdf not in KDFS:
+        raise fail(f"--kdf must be one of {', '.join(KDFS)}", ExitCode.USAGE)
     if kms:
         alias = name if name.startswith("alias/") else f"alias/{name}"
         info = KmsKeyProvider().create_key(alias, multi_region=multi_region)
     else:
         try:
-            info = _open_store(creating=True).create_key(name, kind=kind)
+            info = _open_store(creating=True, kdf=kdf).create_key(name, kind=kind)
         except ValueError as exc:
             raise fail(str(exc), ExitCode.USAGE) from None
     if fmt is OutputFormat.json:

@@ -1,8 +1,10 @@
 """The local key store: master keys in one file, encrypted under a key-encryption key (KEK).
 
-The KEK is scrypt(passphrase) or, for services, a 256-bit key from ``PHIWARD_MASTER_KEY`` (hex or
-base64) stretched with HKDF. The file is AES-256-GCM with its header bound as AAD, written
-atomically with mode 0600; opening refuses group/world-readable files. Private module.
+The KEK is argon2id(passphrase) (RFC 9106's second recommended parameters; scrypt on request,
+and stores written with scrypt still open) or, for services, a 256-bit key from
+``PHIWARD_MASTER_KEY`` (hex or base64) stretched with HKDF. The file is AES-256-GCM with its
+header bound as AAD, written atomically with mode 0600; opening refuses group/world-readable
+files. Private module.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
@@ -36,6 +39,18 @@ KEYSTORE_FILE = "keystore.json"
 MASTER_KEY_ENV = "PHIWARD_MASTER_KEY"
 PASSPHRASE_ENV = "PHIWARD_KEYSTORE_PASSPHRASE"  # noqa: S105 - a variable name
 DEFAULT_SCRYPT_N = 2**17  # ~128 MiB, ~0.3 s: OWASP's scrypt floor is N=2^17, r=8, p=1
+# RFC 9106 section 4, second recommended option (memory-constrained): t=3, p=4, m=64 MiB;
+# ~0.2 s here, above OWASP's argon2id floor (m=19 MiB, t=2, p=1).
+DEFAULT_KDF = "argon2id"
+ARGON2_MEMORY_KIB = 64 * 1024
+ARGON2_ITERATIONS = 3
+ARGON2_LANES = 4
+KDFS = ("argon2id", "scrypt")
+# A key store file names its own KDF cost; these caps keep a tampered file from asking for
+# gigabytes of memory or hours of work before its authentication tag is even checked.
+_MAX_ARGON2_MEMORY_KIB = 4 * 1024 * 1024
+_MAX_ARGON2_ITERATIONS = 64
+_MAX_SCRYPT_N = 2**22
 _WRAP_FORMAT = 0x01
 _WRAP_LABEL = b"phiward-local-wrap-v1\x00"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,127}$")
@@ -81,7 +96,14 @@ class LocalKeyStore(KeyProvider):
         passphrase: str | None = None,
         master_key: bytes | None = None,
         scrypt_n: int = DEFAULT_SCRYPT_N,
+        kdf: str = DEFAULT_KDF,
+        argon2_memory_kib: int = ARGON2_MEMORY_KIB,
+        argon2_iterations: int = ARGON2_ITERATIONS,
     ) -> None:
+        """``kdf`` (``argon2id`` or ``scrypt``) and its cost apply when a passphrase creates
+        the store; an existing store keeps the KDF and parameters written in its file."""
+        if kdf not in KDFS:
+            raise ConfigError(f"unknown key store KDF {kdf!r}: use {' or '.join(KDFS)}")
         if (passphrase is None) == (master_key is None):
             raise ConfigError(
                 f"unlock the key store with a passphrase ({PASSPHRASE_ENV}) or a master key "
@@ -91,6 +113,8 @@ class LocalKeyStore(KeyProvider):
         self._passphrase = passphrase
         self._master_key = master_key
         self._scrypt_n = scrypt_n
+        self._kdf_name = kdf
+        self._argon2 = (argon2_memory_kib, argon2_iterations)
         self._keys: dict[str, dict[str, Any]] = {}
         self._aead: dict[tuple[str, int], AESGCM] = {}
         self._kek_memo: tuple[str, bytes] | None = None
@@ -106,6 +130,7 @@ class LocalKeyStore(KeyProvider):
         passphrase: str | None = None,
         env: Mapping[str, str] | None = None,
         scrypt_n: int = DEFAULT_SCRYPT_N,
+        kdf: str = DEFAULT_KDF,
     ) -> LocalKeyStore:
         """Open (or prepare to create) the key store under ``home``; unlock from env if needed."""
         env = os.environ if env is None else env
@@ -117,13 +142,24 @@ class LocalKeyStore(KeyProvider):
             elif env.get(PASSPHRASE_ENV):
                 passphrase = env[PASSPHRASE_ENV]
         return cls(
-            home / KEYSTORE_FILE, passphrase=passphrase, master_key=master_key, scrypt_n=scrypt_n
+            home / KEYSTORE_FILE,
+            passphrase=passphrase,
+            master_key=master_key,
+            scrypt_n=scrypt_n,
+            kdf=kdf,
         )
+
+    @property
+    def kdf(self) -> str | None:
+        """The KDF of the store on disk (``argon2id``, ``scrypt``, ``master-key-hkdf-sha256``),
+        or ``None`` before it is first written."""
+        kdf = getattr(self, "_kdf", None)
+        return None if kdf is None else str(kdf["name"])
 
     # ---- file format --------------------------------------------------------------------
     def _kek(self, kdf: Mapping[str, Any]) -> bytes:
         """The key-encryption key for these KDF parameters, derived once per store object
-        (scrypt is deliberately slow: ~0.3 s and 128 MiB)."""
+        (argon2id and scrypt are deliberately slow: ~0.2-0.3 s and 64-128 MiB)."""
         memo = json.dumps(dict(kdf), sort_keys=True)
         if self._kek_memo is not None and self._kek_memo[0] == memo:
             return self._kek_memo[1]
@@ -133,14 +169,27 @@ class LocalKeyStore(KeyProvider):
 
     def _derive_kek(self, kdf: Mapping[str, Any]) -> bytes:
         salt = b64decode(str(kdf["salt"]))
-        if kdf["name"] == "scrypt":
+        if kdf["name"] in KDFS:
             if self._passphrase is None:
                 raise ConfigError(
                     f"key store {self.path} is passphrase-protected: set {PASSPHRASE_ENV}"
                 )
-            return Scrypt(
-                salt=salt, length=32, n=int(kdf["n"]), r=int(kdf["r"]), p=int(kdf["p"])
-            ).derive(self._passphrase.encode("utf-8"))
+            secret = self._passphrase.encode("utf-8")
+            if kdf["name"] == "argon2id":
+                memory, iterations, lanes = int(kdf["m"]), int(kdf["t"]), int(kdf["p"])
+                if not (
+                    8 * lanes <= memory <= _MAX_ARGON2_MEMORY_KIB
+                    and 1 <= iterations <= _MAX_ARGON2_ITERATIONS
+                    and 1 <= lanes <= 255
+                ):
+                    raise ConfigError(f"key store {self.path}: argon2id parameters out of range")
+                return Argon2id(
+                    salt=salt, length=32, iterations=iterations, lanes=lanes, memory_cost=memory
+                ).derive(secret)
+            n, r, p = int(kdf["n"]), int(kdf["r"]), int(kdf["p"])
+            if not (2 <= n <= _MAX_SCRYPT_N and 1 <= r <= 32 and 1 <= p <= 16):
+                raise ConfigError(f"key store {self.path}: scrypt parameters out of range")
+            return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(secret)
         if kdf["name"] == "master-key-hkdf-sha256":
             if self._master_key is None:
                 raise ConfigError(f"key store {self.path} is unlocked by {MASTER_KEY_ENV}: set it")
@@ -197,6 +246,10 @@ class LocalKeyStore(KeyProvider):
 
     def _new_kdf(self) -> dict[str, Any]:
         salt = b64encode(os.urandom(16))
+        if self._passphrase is not None and self._kdf_name == "argon2id":
+            memory, iterations = self._argon2
+            return {"name": "argon2id", "m": memory, "t": iterations, "p": ARGON2_LANES,
+                    "salt": salt}  # fmt: skip
         if self._passphrase is not None:
             return {"name": "scrypt", "n": self._scrypt_n, "r": 8, "p": 1, "salt": salt}
         return {"name": "master-key-hkdf-sha256", "salt": salt}
