@@ -14,11 +14,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 from phiward.errors import ConfigError, KeyProviderError
 
 TABLE_NAME = "phiward_data_keys"
+VERSION_TABLE = "phiward_keys_version"
+FIRST_REVISION = "k0001"  # the schema create_all made before migrations existed
+_PG_LOCK_ID = 0x7068_6B65_7973  # "phkeys": one migrator at a time per database
 
 metadata = sa.MetaData()
 data_keys = sa.Table(
@@ -82,6 +87,27 @@ def _row(r: sa.Row[tuple[object, ...]]) -> KeyRow:
     )
 
 
+def migrate(engine: Engine) -> None:
+    """Create or upgrade the key table to the newest revision (Alembic, its own version table).
+
+    A table created before migrations existed (by ``create_all``, same schema as the first
+    revision) is adopted: stamped at that revision, then upgraded, its rows untouched.
+    """
+    cfg = Config()
+    cfg.set_main_option("script_location", "phiward.crypto:migrations")
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_ID})
+            cfg.attributes["connection"] = conn
+            inspector = sa.inspect(conn)
+            if inspector.has_table(TABLE_NAME) and not inspector.has_table(VERSION_TABLE):
+                command.stamp(cfg, FIRST_REVISION)
+            command.upgrade(cfg, "head")
+    except sa.exc.SQLAlchemyError as exc:
+        raise ConfigError(f"cannot prepare the key table: {exc.__class__.__name__}") from exc
+
+
 class KeyTable:
     """Wrapped data keys in SQLite (default: ``$PHIWARD_HOME/keys.db``) or PostgreSQL."""
 
@@ -94,7 +120,7 @@ class KeyTable:
             except (sa.exc.ArgumentError, ImportError) as exc:
                 raise ConfigError(f"key table URL is not usable: {type(exc).__name__}") from exc
         if create:
-            metadata.create_all(self.engine)
+            migrate(self.engine)
         _TABLES.add(self)
 
     def insert(self, row: KeyRow) -> None:
