@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 import pytest
 
@@ -81,3 +82,66 @@ def test_limits_come_from_settings_when_none_are_installed(
     set_limits(None)
     with pytest.raises(ConfigError):
         list(FhirNdjsonReader().read(io.BytesIO(data), "p.ndjson"))
+
+
+class _OneHugeUnit(BudgetedReader):
+    name = "huge"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def sniff(self, head: bytes, filename: str) -> bool:
+        return True
+
+    def _units(self, stream, filename):  # type: ignore[no-untyped-def]
+        yield TextUnit(text=self.text, field="page 1", line=10, byte_offset=5)
+
+
+def test_long_unit_is_split_into_chunks_that_lose_nothing() -> None:
+    set_limits(FormatLimits(max_unit_chars=1000))
+    text = "".join(f"line {i} SSN 123-45-{i:04d}\n" for i in range(400))  # ~10 KB
+    units = list(_OneHugeUnit(text).read(io.BytesIO(b""), "x"))
+    assert len(units) > 5 and all(len(u.text) <= 1000 for u in units)
+    assert "".join(u.text for u in units) == text
+    assert all(u.text.endswith("\n") for u in units)  # cut at line breaks, not inside an SSN
+    assert all(u.field == "page 1" for u in units)
+    assert [u.byte_offset for u in units[:2]] == [5, None]
+    for unit in units:  # each chunk's line number is the line its first character is on
+        before = text[: text.index(unit.text)]
+        assert unit.line == 10 + before.count("\n")
+
+
+def test_unbreakable_text_is_cut_hard() -> None:
+    set_limits(FormatLimits(max_unit_chars=100))
+    units = list(_OneHugeUnit("x" * 1050).read(io.BytesIO(b""), "x"))
+    assert [len(u.text) for u in units] == [100] * 10 + [50]
+
+
+def test_time_budget_holds_inside_one_huge_unit() -> None:
+    """The consumer (the detection engine) works through a long unit chunk by chunk, and the
+    time budget is checked between chunks: a 1 MB page costs ~2 chunks, not the whole page."""
+    set_limits(FormatLimits(max_seconds=0.05, max_unit_chars=10_000))
+    units = []
+    for unit in _OneHugeUnit("a b " * 250_000).read(io.BytesIO(b""), "x"):
+        units.append(unit)
+        time.sleep(0.03)  # the work done on one chunk
+    assert units[-1].status == "skipped:budget: over 0.05 s"
+    assert 1 <= len(units) - 1 <= 3
+
+
+def test_pdf_time_budget_is_checked_inside_a_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One page of 10,000 text operators: the deadline fires while pypdf is still inside the
+    page (a fake clock advancing one second per reading), so no page text comes out."""
+    from phiward.demo.formats import pdf_bytes
+    from phiward.formats import _limits
+    from phiward.formats._pdf import PdfReader
+
+    data = pdf_bytes([f"row {i}" for i in range(10_000)], image_page=False)
+    assert [u.field for u in PdfReader().read(io.BytesIO(data), "r.pdf")] == ["page 1"]
+    clock = iter(range(1_000_000))
+    monkeypatch.setattr(_limits.time, "monotonic", lambda: float(next(clock)))
+    set_limits(FormatLimits(max_seconds=20))
+    units = list(PdfReader().read(io.BytesIO(data), "r.pdf"))
+    assert [u.status for u in units] == ["skipped:budget: over 20 s"]
+    # ~20 clock readings at one per 256 operators: stopped a few thousand operators in.
+    assert 15 <= next(clock) <= 30

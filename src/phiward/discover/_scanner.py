@@ -30,7 +30,7 @@ from phiward.detect._structured import header_entity as _header_entity
 from phiward.detect.ner import load_ner
 from phiward.discover._walk import iter_files
 from phiward.errors import InputError
-from phiward.formats import TextUnit, reader_for
+from phiward.formats import ColumnCells, TextUnit, read_units, reader_for
 from phiward.formats._registry import SNIFF_BYTES
 
 Status = Literal["scanned", "protected", "skipped", "error"]
@@ -204,7 +204,7 @@ class FileScanner:
                 if reader is None:
                     return FileResult(name, "skipped", "binary or unsupported format", size=size)
                 result = FileResult(name, "scanned", reader=reader.name, size=size)
-                self._consume(reader.read(fh, path.name), result)
+                self._consume(read_units(reader, fh, path.name), result)
         except PermissionError:
             return FileResult(name, "error", "permission denied")
         except InputError as exc:
@@ -220,11 +220,12 @@ class FileScanner:
             result.findings = [replace(f, encrypted_at_rest=False) for f in result.findings]
         return result
 
-    def _consume(self, units: Iterable[TextUnit], result: FileResult) -> None:
-        pending: list[TextUnit] = []
-        stats: dict[str, ColumnStats] = {}
-        classes: dict[str, ColumnClass] | None = None
+    def _consume(self, units: Iterable[TextUnit | ColumnCells], result: FileResult) -> None:
+        columns = _Columns(self, result)
         for unit in units:
+            if isinstance(unit, ColumnCells):
+                columns.add(unit.column_name, unit.field, unit.texts, unit.lines)
+                continue
             if unit.status is not None:
                 self._status(unit, result)
                 continue
@@ -239,47 +240,22 @@ class FileScanner:
                     )
                 )
                 continue
-            if classes is not None:
-                self._cell(unit, classes.get(unit.column_name), result)
-                continue
-            st = stats.get(unit.column_name)
-            if st is None:
-                st = stats[unit.column_name] = ColumnStats(
-                    unit.column_name, header=_header_entity(unit.column_name)
-                )
-            if st.sampled < self.options.sample_rows:
-                st.add(unit.text, (c.entity for c in self.analyzer.candidates(unit.text)))
-            pending.append(unit)
-            if len(pending) >= 50_000 or all(
-                s.sampled >= self.options.sample_rows for s in stats.values()
-            ):
-                classes = self._classify(stats)
-                for p in pending:
-                    self._cell(p, classes.get(p.column_name or ""), result)
-                pending = []
-        if pending:
-            classes = self._classify(stats)
-            for p in pending:
-                self._cell(p, classes.get(p.column_name or ""), result)
-
-    def _classify(self, stats: dict[str, ColumnStats]) -> dict[str, ColumnClass]:
-        out = {}
-        for col, st in stats.items():
-            cls = classify(st, self.options.min_column_share)
-            if cls is not None:
-                out[col] = cls
-        return out
-
-    def _cell(self, unit: TextUnit, cls: ColumnClass | None, result: FileResult) -> None:
-        result.findings.extend(
-            self.structured.analyze_cell(
-                unit.text,
-                unit.field or unit.column_name or "",
-                cls,
-                path=result.path,
-                line=unit.line,
+            columns.add(
+                unit.column_name, unit.field or unit.column_name, (unit.text,), (unit.line,)
             )
-        )
+        columns.finish()
+
+    def _cells(
+        self,
+        field: str,
+        texts: Sequence[str],
+        lines: Sequence[int | None],
+        cls: ColumnClass | None,
+        result: FileResult,
+    ) -> None:
+        analyze, path, out = self.structured.analyze_cell, result.path, result.findings
+        for text, line in zip(texts, lines, strict=True):
+            out.extend(analyze(text, field, cls, path=path, line=line))
 
     def _status(self, unit: TextUnit, result: FileResult) -> None:
         status = unit.status or ""
@@ -322,6 +298,59 @@ class FileScanner:
                 fingerprint=self.analyzer.fingerprinter.fingerprint(entity, text),
             )
         )
+
+
+class _Columns:
+    """Column evidence for one file: each column is classified from its first ``sample_rows``
+    non-empty cells (header plus content), then its cells are analysed with that class. Cells
+    wait in memory until their column is classified; past 50,000 waiting cells every column is
+    classified on what it has, so memory stays bounded. Columns are classified independently,
+    so a Parquet row group (column after column) and a CSV (row after row) get the same result.
+    """
+
+    LIMIT = 50_000
+
+    def __init__(self, scanner: FileScanner, result: FileResult) -> None:
+        self.scanner = scanner
+        self.result = result
+        self.sample = scanner.options.sample_rows
+        self.stats: dict[str, ColumnStats] = {}
+        self.classes: dict[str, ColumnClass | None] = {}
+        self.pending: dict[str, list[tuple[str, Sequence[str], Sequence[int | None]]]] = {}
+        self.waiting = 0
+
+    def add(
+        self, column: str, field: str, texts: Sequence[str], lines: Sequence[int | None]
+    ) -> None:
+        if column in self.classes:
+            self.scanner._cells(field, texts, lines, self.classes[column], self.result)
+            return
+        st = self.stats.get(column)
+        if st is None:
+            st = self.stats[column] = ColumnStats(column, header=_header_entity(column))
+        candidates = self.scanner.analyzer.candidates
+        for text in texts:
+            if st.sampled >= self.sample:
+                break
+            st.add(text, (c.entity for c in candidates(text)))
+        self.pending.setdefault(column, []).append((field, texts, lines))
+        self.waiting += len(texts)
+        if st.sampled >= self.sample:
+            self._decide(column)
+        elif self.waiting >= self.LIMIT:
+            self.finish()
+
+    def _decide(self, column: str) -> None:
+        cls = classify(self.stats[column], self.scanner.options.min_column_share)
+        self.classes[column] = cls
+        for where, texts, lines in self.pending.pop(column, ()):
+            self.waiting -= len(texts)
+            self.scanner._cells(where, texts, lines, cls, self.result)
+
+    def finish(self) -> None:
+        """Classify every column still waiting and analyse its cells."""
+        for column in list(self.pending):
+            self._decide(column)
 
 
 # --- process pool plumbing (one analyzer per worker process) -------------------------------

@@ -9,7 +9,7 @@ whole large file in memory when the format allows otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, runtime_checkable
 
@@ -44,6 +44,30 @@ class TextUnit:
     status: str | None = None
 
 
+@dataclass(slots=True)
+class ColumnCells:
+    """The non-empty cells of one table column, as one batch (columnar readers only).
+
+    A batch stands for one ``TextUnit(text, field, line, column_name=column_name)`` per cell:
+    ``texts[i]`` is the cell's text and ``lines[i]`` its 1-based row. ``field`` is the structural
+    path of every cell (``address.city`` for a struct field), ``column_name`` the column the
+    scanner's column statistics group it under (equal to ``field`` for Parquet). Batches exist so
+    a column chunk that Arrow already holds in memory reaches the scanner without one Python
+    object per cell; :meth:`units` gives the per-cell form. Treat as immutable.
+    """
+
+    column_name: str
+    field: str
+    texts: Sequence[str]
+    lines: Sequence[int]
+
+    def units(self) -> Iterator[TextUnit]:
+        """The batch as plain column units, in row order."""
+        name, field = self.column_name, self.field
+        for text, line in zip(self.texts, self.lines, strict=True):
+            yield TextUnit(text, field, line, column_name=name)
+
+
 @runtime_checkable
 class Reader(Protocol):
     """One file format. ``sniff`` decides from content first, the file name second."""
@@ -59,3 +83,25 @@ class Reader(Protocol):
         the whole file is unreadable; a malformed part yields a unit with ``status="error:..."``.
         """
         ...
+
+
+@runtime_checkable
+class ColumnarReader(Reader, Protocol):
+    """A reader that can also hand over whole column batches (Parquet).
+
+    ``read_columns`` yields the same content as ``read``, in the same order, except that runs of
+    plain column cells may come as one :class:`ColumnCells` instead of one unit per cell.
+    Consumers that understand batches (the scanner) call it through :func:`read_units`;
+    everything else keeps using ``read``.
+    """
+
+    def read_columns(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit | ColumnCells]:
+        """Like ``read``, with column cells batched."""
+        ...
+
+
+def read_units(reader: Reader, stream: BinaryIO, filename: str) -> Iterator[TextUnit | ColumnCells]:
+    """The file's units with column cells batched when ``reader`` supports it, else ``read``."""
+    if isinstance(reader, ColumnarReader):
+        return reader.read_columns(stream, filename)
+    return iter(reader.read(stream, filename))

@@ -2,20 +2,23 @@
 
 A pathological file (a zip bomb, a PDF with a million empty pages, an HL7 file of one endless
 segment) must cost a bounded amount of time and memory and end in a clear ``skipped:...`` unit,
-never in an exhausted worker. Limits are checked between units; parsers are additionally bounded
-by the byte caps below (how much a reader may load into memory, how much an archive may inflate).
+never in an exhausted worker. Limits are checked between units, and a text unit longer than
+``max_unit_chars`` is handed on in chunks so the time limit is checked again while the detection
+engine works through it. Readers whose parser has long loops of its own (PDF content streams)
+also check a :class:`Deadline` inside them. Parsers are additionally bounded by the byte caps below
+(how much a reader may load into memory, how much an archive may inflate).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any, BinaryIO
 
 from phiward.core.events import SecurityEvent, emit
 from phiward.errors import ConfigError, InputError
-from phiward.formats._base import TextUnit
+from phiward.formats._base import ColumnCells, TextUnit
 
 MiB = 1024 * 1024
 
@@ -29,9 +32,12 @@ class FormatLimits:
     """Bounds for reading one file (settings section ``[formats]``, env ``PHIWARD_FORMATS__*``)."""
 
     max_seconds: float = 60.0
-    """Wall time per file, checked between units."""
+    """Wall time per file, checked between units (and inside the PDF reader's page parsing)."""
     max_units: int = 2_000_000
-    """Units yielded per file before the rest is skipped."""
+    """Units yielded per file before the rest is skipped (each cell of a column batch counts)."""
+    max_unit_chars: int = 1 << 20
+    """Longest text handed on as one unit; longer text units are split into consecutive chunks
+    (at a line break or space where there is one) so the time limit is checked between them."""
     max_load_bytes: int = 256 * MiB
     """Largest file a whole-document reader (XML, FHIR bundle, PDF, DOCX) loads into memory."""
     max_member_bytes: int = 256 * MiB
@@ -109,6 +115,60 @@ class BudgetExceeded(InputError):
     """A file is over a size or time budget: reported as a ``skipped:budget ...`` unit."""
 
 
+class TimeExceeded(BudgetExceeded):
+    """Raised by :meth:`Deadline.check` inside a reader's own loop."""
+
+
+class Deadline:
+    """The current limits' per-file wall time, started now, for checks inside a parser's loop.
+
+    ``check`` is cheap (a clock read) and raises :class:`TimeExceeded` once the time is over;
+    :class:`BudgetedReader` turns that into the same ``skipped:budget: over N s`` unit as its own
+    check between units.
+    """
+
+    __slots__ = ("at", "seconds")
+
+    def __init__(self) -> None:
+        self.seconds = get_limits().max_seconds
+        self.at = time.monotonic() + self.seconds
+
+    def check(self) -> None:
+        """Raise :class:`TimeExceeded` when the time is over."""
+        if time.monotonic() > self.at:
+            raise TimeExceeded(f"over {self.seconds:g} s")
+
+
+_BREAK_WINDOW = 4096
+
+
+def chunks(unit: TextUnit, size: int) -> Iterator[TextUnit]:
+    """``unit`` split into consecutive pieces of at most ``size`` characters, cut after the last
+    line break (else space) within the last 4 KiB of each piece so a word is rarely split.
+    Every piece keeps the unit's field; ``line`` is advanced by the line breaks before it and
+    ``byte_offset`` is kept on the first piece only. Nothing is dropped: the pieces concatenate to
+    the original text."""
+    text = unit.text
+    start = 0
+    line = unit.line
+    first = True
+    while start < len(text):
+        end = min(start + size, len(text))
+        if end < len(text):
+            floor = max(start + 1, end - _BREAK_WINDOW)
+            cut = text.rfind("\n", floor, end)
+            if cut < 0:
+                cut = text.rfind(" ", floor, end)
+            if cut >= 0:
+                end = cut + 1
+        piece = text[start:end]
+        yield replace(unit, text=piece, line=line, byte_offset=unit.byte_offset if first else None)
+        if line is not None:
+            line += piece.count("\n")
+        first = False
+        start = end
+
+
 def refused(kind: str, reader: str) -> None:
     """Record that hostile-looking input was refused (bomb, entity expansion, over budget).
 
@@ -150,26 +210,51 @@ class BudgetedReader:
     def sniff(self, head: bytes, filename: str) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:  # pragma: no cover
+    def _units(
+        self, stream: BinaryIO, filename: str
+    ) -> Iterator[TextUnit | ColumnCells]:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def read(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
         """Yield the file's units within the current :class:`FormatLimits`."""
+        for item in self._budgeted(stream, filename):
+            if isinstance(item, ColumnCells):
+                yield from item.units()
+            else:
+                yield item
+
+    def read_columns(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit | ColumnCells]:
+        """Like :meth:`read`, with column cells batched where the reader produces batches."""
+        return self._budgeted(stream, filename)
+
+    def _budgeted(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit | ColumnCells]:
         limits = get_limits()
         deadline = time.monotonic() + limits.max_seconds
+        max_chars = limits.max_unit_chars
         count = 0
         try:
-            for unit in self._units(stream, filename):
-                yield unit
-                count += 1
-                if count >= limits.max_units:
-                    refused("budget: units", self.name)
-                    yield skipped(f"budget: more than {limits.max_units} units")
-                    return
-                if time.monotonic() > deadline:
-                    refused("budget: time", self.name)
-                    yield skipped(f"budget: over {limits.max_seconds:g} s")
-                    return
+            for item in self._units(stream, filename):
+                if isinstance(item, ColumnCells):
+                    pieces: Iterable[TextUnit | ColumnCells] = (item,)
+                    count += len(item.texts) - 1
+                elif len(item.text) > max_chars and item.hint is None and item.status is None:
+                    pieces = chunks(item, max_chars)
+                else:
+                    pieces = (item,)
+                for piece in pieces:
+                    yield piece
+                    count += 1
+                    if count >= limits.max_units:
+                        refused("budget: units", self.name)
+                        yield skipped(f"budget: more than {limits.max_units} units")
+                        return
+                    if time.monotonic() > deadline:
+                        refused("budget: time", self.name)
+                        yield skipped(f"budget: over {limits.max_seconds:g} s")
+                        return
+        except TimeExceeded as exc:
+            refused("budget: time", self.name)
+            yield skipped(f"budget: {exc}")
         except BudgetExceeded as exc:
             refused("budget: size", self.name)
             yield skipped(f"budget: {exc}")

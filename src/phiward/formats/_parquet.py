@@ -1,9 +1,13 @@
 """Apache Parquet, column-aware like CSV and streamed one row group at a time (pyarrow).
 
-Each non-null cell is a unit with ``column_name`` set (``field`` is the column, ``line`` the
-1-based row), so the scanner can use the column header as evidence the way it does for CSV. Nested
-columns are flattened (``address.city``, ``phones[1]``). Binary columns are skipped. Files using
-Parquet modular encryption (``PARE`` magic) are reported as ``encrypted``.
+Each non-empty cell is a unit with ``column_name`` set (``field`` is the column, ``line`` the
+1-based row), so the scanner can use the column header as evidence the way it does for CSV. Scalar
+columns (strings, and numbers and dates stringified by Arrow) come as one :class:`ColumnCells`
+batch per row group through ``read_columns``: Arrow drops nulls and blank cells and stringifies
+in C, and only the kept values become Python strings (``read`` expands batches into units). Struct
+columns are flattened by Arrow (``address.city``); lists and maps are walked in Python
+(``phones[1]``). Binary columns are skipped. Files using Parquet modular encryption (``PARE``
+magic) are reported as ``encrypted``.
 """
 
 from __future__ import annotations
@@ -14,10 +18,8 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from phiward.errors import InputError
-from phiward.formats._base import TextUnit
-from phiward.formats._limits import BudgetedReader, encrypted, skipped
-
-MAX_CELL = 1 << 20
+from phiward.formats._base import ColumnCells, TextUnit
+from phiward.formats._limits import BudgetedReader, encrypted, get_limits, skipped
 
 
 def _flatten(value: Any, name: str) -> Iterator[tuple[str, str]]:
@@ -25,7 +27,7 @@ def _flatten(value: Any, name: str) -> Iterator[tuple[str, str]]:
         return
     if isinstance(value, str):
         if value.strip():
-            yield name, value[:MAX_CELL]
+            yield name, value
     elif isinstance(value, bool):
         return
     elif isinstance(value, int | float | decimal.Decimal):
@@ -52,7 +54,7 @@ class ParquetReader(BudgetedReader):
     def sniff(self, head: bytes, filename: str) -> bool:
         return head[:4] in (b"PAR1", b"PARE")
 
-    def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
+    def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit | ColumnCells]:
         import pyarrow as pa  # noqa: PLC0415 - optional [formats] extra, imported on use
         import pyarrow.compute as pc  # noqa: PLC0415 - optional [formats] extra
         import pyarrow.parquet as pq  # noqa: PLC0415 - optional [formats] extra, imported on use
@@ -90,13 +92,17 @@ class ParquetReader(BudgetedReader):
 
 def _column_units(
     pa: Any, pc: Any, name: str, top: str, column: Any, *, row_base: int
-) -> Iterator[TextUnit]:
-    """Units of one (flattened) column of one row group; scalars are stringified by Arrow."""
+) -> Iterator[TextUnit | ColumnCells]:
+    """The non-empty cells of one (flattened) column of one row group."""
     kind = column.type
+    if pa.types.is_dictionary(kind):
+        column = column.cast(kind.value_type)
+        kind = column.type
     if pa.types.is_boolean(kind) or pa.types.is_null(kind) or pa.types.is_binary(kind):
         return
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        values = column.to_pylist()
+        # A cell is kept when it is not null and not only whitespace (Arrow trims in C).
+        keep = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(column), ""), False)
     elif (
         pa.types.is_integer(kind)
         or pa.types.is_floating(kind)
@@ -104,17 +110,29 @@ def _column_units(
         or pa.types.is_temporal(kind)
     ):
         try:
-            values = pc.cast(column, pa.string()).to_pylist()
+            column = pc.cast(column, pa.string())
         except (pa.ArrowException, ValueError):  # e.g. durations: not identifiers
             return
+        keep = column.is_valid()
     else:
         # Lists, maps, unions: walk the Python values.
         for index, value in enumerate(column.to_pylist()):
             for field, text in _flatten(value, name):
                 yield TextUnit(text=text, field=field, line=row_base + index + 1, column_name=top)
         return
-    for index, value in enumerate(values):
-        if value is None or not value.strip():
-            continue
-        # Each flattened struct field is its own column for the scanner's column statistics.
-        yield TextUnit(value[:MAX_CELL], name, row_base + index + 1, column_name=name)
+    kept = pc.sum(keep).as_py() or 0
+    if kept == 0:
+        return
+    rows = len(column)
+    if kept < rows:
+        column = pc.filter(column, keep)
+        lines: Any = pc.add(pc.indices_nonzero(keep.combine_chunks()), row_base + 1).to_pylist()
+    else:
+        lines = range(row_base + 1, row_base + rows + 1)
+    texts = column.to_pylist()
+    if (pc.max(pc.utf8_length(column)).as_py() or 0) > get_limits().max_unit_chars:
+        # Oversized cells go one by one so the reader's budget splits them into chunks.
+        yield from ColumnCells(name, name, texts, lines).units()
+        return
+    # Each flattened struct field is its own column for the scanner's column statistics.
+    yield ColumnCells(name, name, texts, lines)

@@ -14,7 +14,15 @@ from typing import Any, BinaryIO
 
 from phiward.errors import InputError
 from phiward.formats._base import TextUnit
-from phiward.formats._limits import BudgetedReader, encrypted, error, get_limits, skipped
+from phiward.formats._limits import (
+    BudgetedReader,
+    Deadline,
+    TimeExceeded,
+    encrypted,
+    error,
+    get_limits,
+    skipped,
+)
 
 MIN_PAGE_CHARS = 1
 METADATA_KEYS = ("/Author", "/Title", "/Subject", "/Keywords", "/Creator")
@@ -105,10 +113,24 @@ class PdfReader(BudgetedReader):
             value = spec.get("/V") if isinstance(spec, dict) else None
             if isinstance(value, str) and value.strip():
                 yield TextUnit(text=value, field=f"form:{name}")
+        deadline = Deadline()
+        ticks = 0
+
+        def tick(*_: Any) -> None:
+            # pypdf calls this for every content-stream operator: one huge or crafted page
+            # cannot outrun the per-file time budget (checked every 256 operators).
+            nonlocal ticks
+            ticks += 1
+            if not ticks & 0xFF:
+                deadline.check()
+
         for number, page in enumerate(pdf.pages, start=1):
             field = f"page {number}"
+            deadline.check()
             try:
-                text = page.extract_text() or ""
+                text = page.extract_text(visitor_operand_before=tick) or ""
+            except TimeExceeded:
+                raise
             except FileNotDecryptedError:
                 yield encrypted(field)
                 continue
