@@ -30,7 +30,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from phiward.audit import merkle, store
-from phiward.audit.checkpoint import Checkpoint, Signer, Verifier
+from phiward.audit.checkpoint import (
+    Checkpoint,
+    KmsSigner,
+    NoteSigner,
+    Signer,
+    Verifier,
+    load_row_mac_key,
+)
 from phiward.audit.event import AuditEvent, event_json, iso_utc, utcnow
 from phiward.audit.sinks import CheckpointSink, DirectorySink, S3Sink
 from phiward.core.settings import Settings
@@ -96,6 +103,7 @@ class AuditConfig:
     s3_prefix: str = "phiward-audit"
     retention_years: int = 6
     checkpoint_every: int = 10_000
+    signing_kms_key: str | None = None  # an ECC_NIST_P256 KMS key signs heads instead of the file
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuditConfig:
@@ -111,6 +119,7 @@ class AuditConfig:
             s3_prefix=str(sec.get("s3_prefix", "phiward-audit")),
             retention_years=int(sec.get("retention_years", 6)),
             checkpoint_every=int(sec.get("checkpoint_every", 10_000)),
+            signing_kms_key=str(sec["signing_kms_key"]) if sec.get("signing_kms_key") else None,
         )
 
 
@@ -152,8 +161,13 @@ class AuditLog:
 
     def __init__(self, config: AuditConfig, *, sinks: list[CheckpointSink] | None = None) -> None:
         self.config = config
-        self.signer = Signer.load_or_create(config.signing_key, config.origin)
-        self._mac_key = self.signer.row_mac_key()
+        self.signer: NoteSigner
+        if config.signing_kms_key:
+            self.signer = KmsSigner(config.signing_kms_key, config.origin)
+            self._mac_key = load_row_mac_key(config.signing_key.with_name("row-mac.key"))
+        else:
+            local = Signer.load_or_create(config.signing_key, config.origin)
+            self.signer, self._mac_key = local, local.row_mac_key()
         self.engine = store.create_engine(config.database_url)
         store.migrate(self.engine)
         if sinks is None:
