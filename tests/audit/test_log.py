@@ -96,6 +96,52 @@ def test_concurrent_writers_get_contiguous_sequence_numbers(log: AuditLog) -> No
     assert verify_log(log).ok
 
 
+def test_record_and_submit_share_batches(log: AuditLog) -> None:
+    futures = [log.submit(_event(i)) for i in range(10)]
+    seqs: list[int] = []
+
+    def writer(k: int) -> None:
+        seqs.extend(log.record(_event(100 + k * 10 + i)) for i in range(10))
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seqs.extend(f.result(10) for f in futures)
+    assert sorted(seqs) == list(range(70))
+    assert verify_log(log).ok
+
+
+def test_failed_commit_reaches_every_waiter(log: AuditLog, monkeypatch: pytest.MonkeyPatch) -> None:
+    log.record(_event(0))
+
+    def broken(batch: object) -> list[int]:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(log, "_append", broken)
+    errors: list[str] = []
+
+    def writer(k: int) -> None:
+        try:
+            log.record(_event(k))
+        except AuditError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    fut = log.submit(_event(9))
+    with pytest.raises(AuditError, match="disk on fire"):
+        fut.result(10)
+    assert len(errors) == 5
+    assert all("disk on fire" in e for e in errors)
+    monkeypatch.undo()
+    assert log.record(_event(10)) == 1  # nothing was half-written
+
+
 def test_acknowledged_event_is_committed(log: AuditLog, db_url: str) -> None:
     seq = log.record(_event(1))
     other = sa.create_engine(db_url)

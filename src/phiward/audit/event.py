@@ -10,11 +10,17 @@ name or a value. :func:`canonical_json` is the exact byte string that is hashed 
 from __future__ import annotations
 
 import json
+import operator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from phiward.errors import InputError
+
+try:  # optional C encoder (the ``fast`` extra); the output is byte-identical, see canonical_json
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - exercised when the extra is absent
+    _orjson = None  # type: ignore[assignment]
 
 Action = Literal["C", "R", "U", "D", "E"]
 Outcome = Literal["success", "minor-failure", "serious-failure", "major-failure"]
@@ -60,23 +66,30 @@ class AuditEvent:
     details: dict[str, str | int | float | bool] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not self.type or len(self.type) > 128:
+        # Checked here, in the caller's thread, so that a bad event is refused on its own and can
+        # never fail the group-commit batch it would have shared with other callers.
+        if not isinstance(self.type, str) or not self.type or len(self.type) > 128:
             raise InputError("audit event type must be 1-128 characters")
         if self.action not in _ACTIONS:
             raise InputError(f"audit action must be one of C, R, U, D, E, not {self.action!r}")
         if self.outcome not in _OUTCOMES:
             raise InputError(f"audit outcome {self.outcome!r} is not a FHIR outcome code")
-        for name, text in self._strings():
-            if len(text) > _MAX_FIELD:
-                raise InputError(f"audit field {name} is longer than {_MAX_FIELD} characters")
-        for key, detail in self.details.items():
-            if not isinstance(detail, str | int | float | bool):
-                raise InputError(f"audit detail {key!r} must be a string, number or boolean")
-
-    def _strings(self) -> list[tuple[str, str]]:
-        out = [(k, v) for k in _FIELDS if isinstance(v := getattr(self, k), str)]
-        out.extend((f"details.{k}", v) for k, v in self.details.items() if isinstance(v, str))
-        return out
+        if not isinstance(self.occurred, datetime) or self.occurred.tzinfo is None:
+            raise InputError("audit timestamps must be timezone-aware (UTC)")
+        for name, text in zip(_OPTIONAL, _optional_values(self), strict=True):
+            if text is not None:
+                _check_text(name, text)
+        if self.details:
+            if type(self.details) is not dict:
+                raise InputError("audit details must be a dict")
+            for key, detail in self.details.items():
+                if not isinstance(key, str):
+                    raise InputError("audit detail names must be strings")
+                _check_text(f"details.{key}", key)
+                if isinstance(detail, str):
+                    _check_text(f"details.{key}", detail)
+                elif not isinstance(detail, int | float | bool):
+                    raise InputError(f"audit detail {key!r} must be a string, number or boolean")
 
     def to_dict(
         self, *, recorded: datetime | str | None = None, seq: int | None = None
@@ -84,8 +97,11 @@ class AuditEvent:
         """The JSON form, without ``None`` fields; ``seq``/``recorded`` are set by the log
         (``recorded`` may come pre-rendered, once per batch)."""
         data: dict[str, Any] = {
-            k: v for k in _FIELDS if (v := getattr(self, k)) is not None and k != "occurred"
+            k: v for k, v in zip(_OPTIONAL, _optional_values(self), strict=True) if v is not None
         }
+        data["type"] = self.type
+        data["action"] = self.action
+        data["outcome"] = self.outcome
         if self.details:
             data["details"] = dict(self.details)
         data["occurred"] = _iso(self.occurred)
@@ -107,8 +123,65 @@ class AuditEvent:
 
 
 _FIELDS = tuple(f.name for f in fields(AuditEvent) if f.name != "details")
+_REQUIRED = ("type", "action", "outcome", "occurred")
+_OPTIONAL = tuple(k for k in _FIELDS if k not in _REQUIRED)
+_optional_values = operator.attrgetter(*_OPTIONAL)
+
+
+def _check_text(name: str, text: object) -> None:
+    if not isinstance(text, str):
+        raise InputError(f"audit field {name} must be a string")
+    if len(text) > _MAX_FIELD:
+        raise InputError(f"audit field {name} is longer than {_MAX_FIELD} characters")
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            raise InputError(f"audit field {name} is not valid Unicode (lone surrogate)") from None
 
 
 def canonical_json(data: dict[str, Any]) -> bytes:
-    """Sorted keys, no whitespace, UTF-8: one byte string per event, stable across versions."""
+    """Sorted keys, no whitespace, UTF-8: one byte string per event, stable across versions.
+
+    The definition is ``json.dumps(data, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False).encode()``. When orjson is installed it produces the same bytes ~10x
+    faster for data made only of strings, integers, booleans, ``None``, lists and dicts with
+    string keys (tested byte for byte, with hypothesis); anything else (floats, whose text
+    differs between the two, integers beyond 64 bits, other types) takes the reference path.
+    """
+    if _orjson is not None and _orjson_exact(data):
+        try:
+            return _orjson.dumps(data, option=_orjson.OPT_SORT_KEYS)
+        except _orjson.JSONEncodeError:
+            pass  # e.g. an integer beyond 64 bits: the reference encoder decides
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def event_json(data: dict[str, Any], details: dict[str, Any]) -> bytes:
+    """:func:`canonical_json` of a validated event's :meth:`AuditEvent.to_dict` output.
+
+    The writer's hot path: ``__post_init__`` guarantees strings at the top level and
+    string/number/boolean details, so the only values orjson would render differently are floats
+    in ``details``.
+    """
+    if _orjson is not None and not any(type(v) is float for v in details.values()):
+        try:
+            return _orjson.dumps(data, option=_orjson.OPT_SORT_KEYS)
+        except _orjson.JSONEncodeError:
+            pass
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _orjson_exact(value: object) -> bool:
+    """Does orjson render ``value`` exactly as the reference ``json.dumps`` call does?"""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is dict:
+        return all(
+            type(k) is str and _orjson_exact(v)
+            for k, v in value.items()  # type: ignore[attr-defined]
+        )
+    if kind is list:
+        return all(_orjson_exact(v) for v in value)  # type: ignore[attr-defined]
+    return False

@@ -14,12 +14,12 @@ memory so a signed head costs O(log n), not a pass over the log.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import os
 import queue
 import threading
-import time
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -30,11 +30,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from phiward.audit import merkle, store
-from phiward.audit.checkpoint import Checkpoint, Signer, Verifier
-from phiward.audit.event import AuditEvent, canonical_json, iso_utc, utcnow
+from phiward.audit.checkpoint import (
+    Checkpoint,
+    KmsSigner,
+    NoteSigner,
+    Signer,
+    Verifier,
+    load_row_mac_key,
+)
+from phiward.audit.event import AuditEvent, event_json, iso_utc, utcnow
 from phiward.audit.sinks import CheckpointSink, DirectorySink, S3Sink
 from phiward.core.settings import Settings
-from phiward.errors import AuditError
+from phiward.errors import AuditError, InputError
 
 DEFAULT_ORIGIN = "phiward.local/audit"
 MAX_BATCH = 8192
@@ -96,6 +103,7 @@ class AuditConfig:
     s3_prefix: str = "phiward-audit"
     retention_years: int = 6
     checkpoint_every: int = 10_000
+    signing_kms_key: str | None = None  # an ECC_NIST_P256 KMS key signs heads instead of the file
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuditConfig:
@@ -111,10 +119,41 @@ class AuditConfig:
             s3_prefix=str(sec.get("s3_prefix", "phiward-audit")),
             retention_years=int(sec.get("retention_years", 6)),
             checkpoint_every=int(sec.get("checkpoint_every", 10_000)),
+            signing_kms_key=str(sec["signing_kms_key"]) if sec.get("signing_kms_key") else None,
         )
 
 
-_Item = tuple[AuditEvent, "Future[int]"]
+class _Pending:
+    """One queued event and how its caller learns the outcome.
+
+    ``record()`` waits on a bare lock that the writer releases (a lock acquire/release in C,
+    where a ``Future`` costs a condition variable, an RLock and a notify per event); ``submit()``
+    and ``arecord()`` get a ``Future``.
+    """
+
+    __slots__ = ("error", "event", "future", "lock", "seq")
+
+    def __init__(
+        self, event: AuditEvent, lock: Any = None, future: Future[int] | None = None
+    ) -> None:
+        self.event = event
+        self.lock = lock
+        self.future = future
+        self.seq = -1
+        self.error: BaseException | None = None
+
+    def settle(self, seq: int, error: BaseException | None) -> None:
+        if self.future is not None:
+            if error is None:
+                self.future.set_result(seq)
+            else:
+                self.future.set_exception(error)
+        else:
+            self.seq, self.error = seq, error
+            self.lock.release()
+
+
+_NEVER = 1 << 62
 
 
 class AuditLog:
@@ -122,8 +161,13 @@ class AuditLog:
 
     def __init__(self, config: AuditConfig, *, sinks: list[CheckpointSink] | None = None) -> None:
         self.config = config
-        self.signer = Signer.load_or_create(config.signing_key, config.origin)
-        self._mac_key = self.signer.row_mac_key()
+        self.signer: NoteSigner
+        if config.signing_kms_key:
+            self.signer = KmsSigner(config.signing_kms_key, config.origin)
+            self._mac_key = load_row_mac_key(config.signing_key.with_name("row-mac.key"))
+        else:
+            local = Signer.load_or_create(config.signing_key, config.origin)
+            self.signer, self._mac_key = local, local.row_mac_key()
         self.engine = store.create_engine(config.database_url)
         store.migrate(self.engine)
         if sinks is None:
@@ -133,7 +177,12 @@ class AuditLog:
             if config.s3_bucket:
                 sinks.append(S3Sink(config.s3_bucket, config.s3_prefix))
         self.sinks = sinks
-        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        # The writer lingers on this lock for the callers of its previous batch; the caller whose
+        # event makes the queue ``_wake_at`` long releases it (no wake-up per event).
+        self._wake = threading.Lock()
+        self._wake.acquire()
+        self._wake_at = _NEVER
         self._frontier: Frontier | None = None
         self._since_head = 0
         self._pending_export: tuple[int, str] | None = None
@@ -162,16 +211,37 @@ class AuditLog:
 
     def submit(self, event: AuditEvent) -> Future[int]:
         """Queue ``event``; the future resolves to its sequence number once durably committed."""
-        if self._closed:
-            raise AuditError("the audit log is closed")
         fut: Future[int] = Future()
-        self._ensure_writer()
-        self._queue.put((event, fut))
+        self._put(_Pending(event, future=fut))
         return fut
 
     def record(self, event: AuditEvent, *, timeout: float | None = 60.0) -> int:
-        """Append ``event`` durably and return its sequence number."""
-        return self.submit(event).result(timeout)
+        """Append ``event`` durably and return its sequence number.
+
+        Raises AuditError if the append failed, or was not acknowledged within ``timeout``
+        seconds (the event may then still be committed later).
+        """
+        lock = threading.Lock()
+        lock.acquire()
+        item = _Pending(event, lock)
+        self._put(item)
+        if not lock.acquire(timeout=-1 if timeout is None else timeout):
+            raise AuditError(f"audit append not acknowledged within {timeout} s")
+        if item.error is not None:
+            raise item.error
+        return item.seq
+
+    def _put(self, item: _Pending) -> None:
+        if self._closed:
+            raise AuditError("the audit log is closed")
+        if not isinstance(item.event, AuditEvent):
+            raise InputError("AuditLog.record takes an AuditEvent")
+        self._ensure_writer()
+        q = self._queue
+        q.put(item)
+        if q.qsize() >= self._wake_at:
+            with contextlib.suppress(RuntimeError):  # already released by another caller
+                self._wake.release()
 
     async def arecord(self, event: AuditEvent) -> int:
         """The asyncio form of :meth:`record` (the event loop is not blocked)."""
@@ -194,6 +264,7 @@ class AuditLog:
 
     def _run(self) -> None:
         q = self._queue
+        wake = self._wake
         while True:
             first = q.get()
             if first is None:
@@ -201,15 +272,18 @@ class AuditLog:
             batch = [first]
             stop = False
             # Linger: the callers of the last batch are likely about to submit again; waiting a
-            # moment for them turns many small fsyncs into one (a single writer never waits).
+            # moment for them turns many small fsyncs into one. The wait ends as soon as as many
+            # events as last time are queued (a single writer never waits).
             want = min(self._last_batch, MAX_BATCH)
-            deadline = time.monotonic() + LINGER_SECONDS
+            if want > 1:
+                wake.acquire(blocking=False)  # clear a release left from an earlier batch
+                self._wake_at = want - 1
+                if q.qsize() < want - 1:
+                    wake.acquire(timeout=LINGER_SECONDS)
+                self._wake_at = _NEVER
             while len(batch) < MAX_BATCH:
                 try:
-                    if len(batch) < want:
-                        item = q.get(timeout=max(0.0, deadline - time.monotonic()))
-                    else:
-                        item = q.get_nowait()
+                    item = q.get_nowait()
                 except queue.Empty:
                     break
                 if item is None:
@@ -217,7 +291,7 @@ class AuditLog:
                     break
                 batch.append(item)
             self._last_batch = len(batch)
-            real = [item for item in batch if item[0] is not _FLUSH]
+            real = [item for item in batch if item.event is not _FLUSH]
             try:
                 seqs = self._append(real) if real else []
                 self._export_pending()
@@ -227,14 +301,14 @@ class AuditLog:
                     if isinstance(exc, AuditError)
                     else AuditError(f"audit append failed: {exc}")
                 )
-                for _, fut in batch:
-                    fut.set_exception(err)
+                for item in batch:
+                    item.settle(-1, err)
             else:
-                for (_, fut), seq in zip(real, seqs, strict=True):
-                    fut.set_result(seq)
-                for event, fut in batch:
-                    if event is _FLUSH:
-                        fut.set_result(-1)
+                for item, seq in zip(real, seqs, strict=True):
+                    item.settle(seq, None)
+                for item in batch:
+                    if item.event is _FLUSH:
+                        item.settle(-1, None)
             if stop:
                 return
 
@@ -261,7 +335,7 @@ class AuditLog:
                 raise AuditError("audit log has gaps in its sequence numbers; run verify")
         return frontier
 
-    def _append(self, batch: list[_Item]) -> list[int]:
+    def _append(self, batch: list[_Pending]) -> list[int]:
         recorded = iso_utc(utcnow())
         key = self._mac_key
         sha, node = hashlib.sha256, b"\x00"
@@ -269,10 +343,11 @@ class AuditLog:
             start = store.next_seq(conn)
             frontier = self._load_frontier(conn, start)
             rows = []
-            for offset, (event, _) in enumerate(batch):
+            for offset, item in enumerate(batch):
+                event = item.event
                 seq = start + offset
                 data = event.to_dict(recorded=recorded, seq=seq)
-                body = canonical_json(data)
+                body = event_json(data, event.details)
                 leaf = sha(node + body).digest()
                 frontier.append(leaf)
                 rows.append(
@@ -329,7 +404,7 @@ class AuditLog:
         """Wait until everything queued so far is committed."""
         if self._writer is not None and self._writer.is_alive() and self._pid == os.getpid():
             marker: Future[int] = Future()
-            self._queue.put((_FLUSH, marker))
+            self._queue.put(_Pending(_FLUSH, future=marker))
             marker.result(60)
 
     def size(self) -> int:
