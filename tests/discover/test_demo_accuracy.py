@@ -65,3 +65,6 @@ def test_precision_and_recall(demo: Path) -> None:
     assert scores["ALL"].precision >= 0.90, scores["ALL"]
     clean = [f for f in r.files if "/clean/" in f.path]
     assert clean and all(not f.findings for f in clean)
+    named = [f for rel, fs in by_file.items() if rel.startswith("scans/") for f in fs]
+    assert len(named) == 10 and {f.location.field for f in named} == {"(file name)"}
+    assert {f.entity.value for f in named} == {"NAME", "MRN"}

@@ -609,6 +609,14 @@ def generate(
             doc.add(ts, f" INFO GET /api/v2/formulary?page={i} 200 {rng.randint(3, 90)}ms")
     write(rel, doc.text())
 
+    # Scanned letters filed under the patient's name: the file name itself is PHI.
+    for p in people[:5]:
+        rel = f"scans/{p.first}_{p.last}_MRN_{p.mrn}.txt"
+        write(rel, "Scanned referral letter; the image is kept in the document system.\n")
+        for ent, val in ((E.NAME, f"{p.first} {p.last}"), (E.MRN, p.mrn)):
+            truth.append({"file": rel, "field": "(file name)", "entity": ent.value,
+                          "value": val, "synthetic": True})  # fmt: skip
+
     # Clean files: no PHI at all.
     write("clean/README.txt", "Legacy export tool.\nRun nightly at 02:00. Version 3.4.1.\n"
           "Contact the service desk through the internal ticket queue.\n")  # fmt: skip
