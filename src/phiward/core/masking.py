@@ -21,6 +21,8 @@ from phiward.core.entities import EntityType
 
 _STAR = "*"
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+# In str patterns ``\w`` is ``str.isalnum()`` plus ``_``, so ``[^\W_]`` is exactly isalnum().
+_ALNUM = re.compile(r"[^\W_]")
 
 _NUMBER_TYPES = frozenset(
     {
@@ -92,13 +94,13 @@ def _mask_email(value: str) -> str:
 
 
 def _mask_date(value: str) -> str:
-    years = [m.span() for m in _YEAR.finditer(value)]
     out: list[str] = []
-    for i, ch in enumerate(value):
-        if any(a <= i < b for a, b in years):
-            out.append(ch)
-        else:
-            out.append(_STAR if ch.isalnum() else ch)
+    at = 0
+    for m in _YEAR.finditer(value):
+        out.append(_ALNUM.sub(_STAR, value[at : m.start()]))
+        out.append(m.group())
+        at = m.end()
+    out.append(_ALNUM.sub(_STAR, value[at:]))
     return "".join(out)
 
 
