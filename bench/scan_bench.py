@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from phiward.core.fingerprint import Fingerprinter
+from phiward.demo.legacy import generate
 from phiward.detect import Analyzer
 from phiward.detect._engine import PatternEngine
 from phiward.detect._recognizers import RECOGNIZERS
-from phiward.discover.demo import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESIDIO_DATA = None
@@ -441,7 +441,7 @@ def main() -> None:
             ratio = speeds["phiward"] / speeds["presidio patterns-only"]
             print(f"\nphiward / presidio patterns-only throughput: {ratio:.1f}x")
             results[label]["ratio_vs_presidio_patterns"] = ratio
-    from phiward.discover import demo as demo_mod
+    from phiward.demo import legacy as demo_mod
 
     narrative = " ".join(demo_mod._COURSE + demo_mod._EXAM) + "\n"
     narrative_docs = [Doc(narrative * 4, [])] * 300

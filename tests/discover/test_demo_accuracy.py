@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from phiward.demo.legacy import evaluate, generate
 from phiward.discover import ScanOptions, scan_paths
-from phiward.discover.demo import evaluate, generate
 
 # Types the issue sets recall targets for (>= 0.95; names and addresses >= 0.90).
 HIGH = ("SSN", "PHONE", "EMAIL", "DATE", "MRN", "IP_ADDRESS", "URL")

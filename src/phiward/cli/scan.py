@@ -16,8 +16,8 @@ from phiward.cli.exitcodes import ExitCode
 from phiward.core.entities import EntityType
 from phiward.core.fileio import write_atomic
 from phiward.core.settings import Settings, load_settings
+from phiward.demo.legacy import generate
 from phiward.discover import ScanOptions, scan_paths
-from phiward.discover.demo import generate
 from phiward.errors import ConfigError, InputError
 from phiward.reports import render, render_summary, render_table
 
