@@ -94,6 +94,7 @@ TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UT", "UC", "PN", "DA", "DT", "AE"
 AGE_RE = re.compile(r"^(\d{3})Y$")
 PIXEL_TAGS = (b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10", b"\xe0\x7f\x08\x00", b"\xe0\x7f\x09\x00")
 MAX_VALUE_CHARS = 1 << 20
+NO_PREAMBLE_GROUPS = (b"\x02\x00", b"\x08\x00", b"\x00\x02", b"\x00\x08")
 
 
 def _tag(tag: Any) -> str:
@@ -159,8 +160,9 @@ class DicomReader(BudgetedReader):
     def sniff(self, head: bytes, filename: str) -> bool:
         if len(head) >= 132 and head[128:132] == b"DICM":
             return True
-        # Some exports drop the 128-byte preamble: a .dcm name plus a group 0002/0008 tag.
-        return filename.lower().endswith(".dcm") and head[:2] in (b"\x02\x00", b"\x08\x00")
+        # Some exports drop the 128-byte preamble: a .dcm name plus a group 0002/0008 tag
+        # (little or big endian).
+        return filename.lower().endswith(".dcm") and head[:2] in NO_PREAMBLE_GROUPS
 
     def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
         import pydicom  # noqa: PLC0415 - optional [formats] extra, imported on use
@@ -235,6 +237,8 @@ class DicomReader(BudgetedReader):
             if spec is None and elem.VR == "PN":
                 spec = (E.NAME, 0.8)
             values = _values(elem.value)
+            if elem.VR == "PN":  # "^^^^" is an empty name (all components empty), not a name
+                values = [v for v in values if v.strip("^= ")]
             if spec is not None:
                 for value in values:
                     yield TextUnit(

@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from itertools import chain
 from typing import Any, BinaryIO
 
 from phiward.core.entities import EntityType as E
@@ -197,13 +198,37 @@ def _hint(
     resource: str, keys: tuple[str, ...], parent: dict[str, Any], value: str
 ) -> tuple[E, float] | None:
     """The entity a leaf *is*, from the resource type and the key path (indices dropped)."""
-    rule = _RULES.get((resource, keys), _MISSING)
+    return _apply(_rule_for(_rules(resource), resource, keys), resource, parent, value)
+
+
+def _rules(resource: str) -> dict[tuple[str, ...], object]:
+    """The rule cache of one resource type (key path -> what :func:`_rule` said)."""
+    rules = _RULES.get(resource)
+    if rules is None:
+        rules = {}
+        if len(_RULES) < 1_000:  # resource types beyond 1,000 (hostile input): not cached
+            _RULES[resource] = rules
+    return rules
+
+
+def _rule_for(rules: dict[tuple[str, ...], object], resource: str, keys: tuple[str, ...]) -> object:
+    rule = rules.get(keys, _MISSING)
     if rule is _MISSING:
         rule = _rule(resource, keys)
-        if len(_RULES) < 100_000:
-            _RULES[(resource, keys)] = rule
-    if rule is None or isinstance(rule, tuple):
-        return rule
+        if isinstance(rule, tuple):  # cached with its hint_only flag: (entity, conf, only)
+            rule = (rule[0], rule[1], rule[1] >= HINT_ONLY_FROM)
+        if len(rules) < 10_000:
+            rules[keys] = rule
+    return rule
+
+
+def _apply(
+    rule: object, resource: str, parent: dict[str, Any], value: str
+) -> tuple[E, float] | None:
+    if rule is None:
+        return None
+    if isinstance(rule, tuple):
+        return rule[0], rule[1]
     if rule == "identifier":
         return _identifier_type(parent, resource)
     if rule == "telecom":
@@ -213,8 +238,8 @@ def _hint(
 
 
 _MISSING = object()
-#: (resource type, key path) -> fixed hint, None, or the name of a value-dependent rule
-_RULES: dict[tuple[str, tuple[str, ...]], object] = {}
+#: resource type -> (key path -> fixed hint, None, or the name of a value-dependent rule)
+_RULES: dict[str, dict[tuple[str, ...], object]] = {}
 
 
 def _rule(resource: str, keys: tuple[str, ...]) -> object:
@@ -250,42 +275,116 @@ def resource_units(
     resource: dict[str, Any], prefix: str | None = None, line: int | None = None
 ) -> Iterator[TextUnit]:
     """Units of one resource; ``prefix`` replaces the resource type at the start of paths."""
+    return iter(_resource_list(resource, prefix, line))
+
+
+def _resource_list(
+    resource: dict[str, Any], prefix: str | None, line: int | None
+) -> list[TextUnit]:
     rtype = resource.get("resourceType")
     walker = _Walker(rtype if isinstance(rtype, str) else "Resource", line)
     walker.walk(resource, {}, (), prefix or walker.rtype)
-    return iter(walker.out)
+    return walker.out
 
 
 class _Walker:
     """Depth-first walk of one resource, appending units to ``out`` (a resource is small)."""
 
-    __slots__ = ("line", "out", "rtype")
+    __slots__ = ("line", "out", "rtype", "rules")
 
     def __init__(self, rtype: str, line: int | None) -> None:
         self.rtype = rtype
         self.line = line
         self.out: list[TextUnit] = []
+        self.rules = _rules(rtype)
 
     def walk(self, node: Any, parent: dict[str, Any], keys: tuple[str, ...], path: str) -> None:
-        rtype, line, out = self.rtype, self.line, self.out
-        if isinstance(node, str):
+        # The hot loop of the FHIR readers: string leaves (most of them) are handled inline in
+        # their dict's loop instead of one call each, and JSON only has exact types, so
+        # ``type(x) is`` stands in for isinstance.
+        kind = type(node)
+        if kind is str:
             if keys and node.strip():
-                hint = _hint(rtype, keys, parent, node)
-                if hint is None:
-                    out.append(TextUnit(node, path, line))
-                else:
-                    out.append(
-                        TextUnit(
-                            node, path, line, None, hint[0], hint[1], hint[1] >= HINT_ONLY_FROM
-                        )
-                    )
+                self.leaf(node, parent, keys, path)
             return
-        if isinstance(node, list):
+        if kind is list:
+            rule = self.rules.get(keys, _MISSING)
             for index, item in enumerate(node):
-                self.walk(item, parent, keys, f"{path}[{index}]")
+                if type(item) is str:
+                    if keys and item.strip():
+                        if rule.__class__ is tuple:  # e.g. given names, address lines
+                            hint: Any = rule
+                            self.out.append(
+                                TextUnit(item, f"{path}[{index}]", self.line, None, *hint)
+                            )
+                        else:
+                            self.leaf(item, parent, keys, f"{path}[{index}]")
+                else:
+                    self.walk(item, parent, keys, f"{path}[{index}]")
             return
-        if not isinstance(node, dict):
+        if kind is not dict:
             return
+        if (
+            (keys and keys[-1] in _SPECIAL_KEYS) or "resourceType" in node or "data" in node
+        ) and self.special(node, keys, path):
+            return
+        rules, out, line = self.rules, self.out, self.line
+        for key, value in node.items():
+            if key in _NOT_READ or key[:1] == "_":
+                continue
+            if type(value) is str:
+                if value.strip():
+                    sub = (*keys, key)
+                    rule = rules.get(sub, _MISSING)
+                    if rule is None:  # plain text, no hint
+                        out.append(TextUnit(value, f"{path}.{key}", line))
+                    elif rule.__class__ is tuple:  # a fixed hint (entity, confidence, only)
+                        hint = rule
+                        out.append(TextUnit(value, f"{path}.{key}", line, None, *hint))
+                    else:  # not cached yet, or decided by the parent element or the value
+                        self.leaf(value, node, sub, f"{path}.{key}")
+            elif type(value) is dict:
+                self.walk(value, node, (*keys, key), f"{path}.{key}")
+            elif type(value) is list:  # inline too: most lists hold dicts or strings
+                sub = (*keys, key)
+                base = f"{path}.{key}"
+                for index, item in enumerate(value):
+                    if type(item) is dict:
+                        self.walk(item, node, sub, f"{base}[{index}]")
+                    elif type(item) is str:
+                        if item.strip():
+                            rule = rules.get(sub, _MISSING)
+                            if rule is None:
+                                out.append(TextUnit(item, f"{base}[{index}]", line))
+                            elif rule.__class__ is tuple:
+                                hint = rule
+                                out.append(TextUnit(item, f"{base}[{index}]", line, None, *hint))
+                            else:
+                                self.leaf(item, node, sub, f"{base}[{index}]")
+                    elif type(item) is list:
+                        self.walk(item, node, sub, f"{base}[{index}]")
+
+    def leaf(self, text: str, parent: dict[str, Any], keys: tuple[str, ...], path: str) -> None:
+        rule = self.rules.get(keys, _MISSING)
+        if rule is _MISSING:
+            rule = _rule_for(self.rules, self.rtype, keys)
+        if rule == "identifier":
+            hint: tuple[E, float] | None = _identifier_type(parent, self.rtype)
+        elif rule == "telecom":
+            system = parent.get("system")
+            hint = TELECOM_SYSTEMS.get(system if isinstance(system, str) else "", E.PHONE), 0.95
+        else:
+            hint = _apply(rule, self.rtype, parent, text)
+        if hint is None:
+            self.out.append(TextUnit(text, path, self.line))
+        else:
+            self.out.append(
+                TextUnit(text, path, self.line, None, hint[0], hint[1], hint[1] >= HINT_ONLY_FROM)
+            )
+
+    def special(self, node: dict[str, Any], keys: tuple[str, ...], path: str) -> bool:
+        """Photos, contained resources, narratives and attachments; False: walk it as usual."""
+        rtype, line, out = self.rtype, self.line, self.out
         last = keys[-1] if keys else ""
         if last == "photo" and rtype in PERSON_RESOURCES:
             out.append(
@@ -298,23 +397,26 @@ class _Walker:
                     hint_only=True,
                 )
             )
-            return
+            return True
         if keys and isinstance(node.get("resourceType"), str):
             # A contained resource: its own type governs its paths.
             out.extend(resource_units(node, prefix=f"{path}.{node['resourceType']}", line=line))
-            return
+            return True
         if last == "text" and isinstance(node.get("div"), str):
             text = xhtml_text(node["div"])
             if text:
                 out.append(TextUnit(text=text, field=f"{path}.div", line=line))
-            return
+            return True
         if last == "attachment" or ("data" in node and "contentType" in node):
             out.extend(_attachment(node, path, line))
-            return
-        for key, value in node.items():
-            if key in SKIP_KEYS or key == "coding" or key.startswith("_"):
-                continue
-            self.walk(value, node, (*keys, key), f"{path}.{key}")
+            return True
+        return False
+
+
+#: Keys never read (codes, ids, references, ``coding`` arrays, ``meta``...).
+_NOT_READ = SKIP_KEYS | {"coding"}
+#: Keys whose object value may need :meth:`_Walker.special`.
+_SPECIAL_KEYS = frozenset({"photo", "text", "attachment"})
 
 
 def _attachment(node: dict[str, Any], field: str, line: int | None) -> Iterator[TextUnit]:
@@ -351,12 +453,18 @@ def _photo_token(attachment: dict[str, Any]) -> str:
 
 def bundle_units(doc: dict[str, Any], line: int | None = None) -> Iterator[TextUnit]:
     """Units of a Bundle (entries under ``Bundle.entry[i].<Type>``) or of a single resource."""
+    return chain.from_iterable(_bundle_parts(doc, line))
+
+
+def _bundle_parts(doc: dict[str, Any], line: int | None) -> Iterator[list[TextUnit]]:
+    """:func:`bundle_units` one resource (a list of units) at a time; the readers iterate the
+    lists themselves, so a unit passes through no generator of its own on the way out."""
     if doc.get("resourceType") != "Bundle":
-        yield from resource_units(doc, line=line)
+        yield _resource_list(doc, None, line)
         return
     entries = doc.get("entry")
     rest = {k: v for k, v in doc.items() if k != "entry"}
-    yield from resource_units(rest, line=line)
+    yield _resource_list(rest, None, line)
     if not isinstance(entries, list):
         return
     for index, entry in enumerate(entries):
@@ -366,10 +474,11 @@ def bundle_units(doc: dict[str, Any], line: int | None = None) -> Iterator[TextU
         rtype = resource.get("resourceType")
         name = rtype if isinstance(rtype, str) else "resource"
         if name == "Bundle":
-            for unit in bundle_units(resource, line):
-                yield _reprefix(unit, f"Bundle.entry[{index}].")
+            prefix = f"Bundle.entry[{index}]."
+            for part in _bundle_parts(resource, line):
+                yield [_reprefix(unit, prefix) for unit in part]
             continue
-        yield from resource_units(resource, prefix=f"Bundle.entry[{index}].{name}", line=line)
+        yield _resource_list(resource, f"Bundle.entry[{index}].{name}", line)
 
 
 def _reprefix(unit: TextUnit, prefix: str) -> TextUnit:
@@ -404,7 +513,8 @@ class FhirJsonReader(BudgetedReader):
             # JSON that only mentions resourceType deeper down: still walk every string.
             yield from resource_units(doc, prefix="$")
             return
-        yield from bundle_units(doc)
+        for part in _bundle_parts(doc, None):
+            yield from part
 
 
 class FhirNdjsonReader(BudgetedReader):
@@ -453,4 +563,5 @@ class FhirNdjsonReader(BudgetedReader):
                     text="", line=number, byte_offset=start, status="error:line is not a resource"
                 )
                 continue
-            yield from bundle_units(doc, line=number)
+            for part in _bundle_parts(doc, number):
+                yield from part

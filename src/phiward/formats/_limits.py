@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from phiward.core.events import SecurityEvent, emit
 from phiward.errors import ConfigError, InputError
@@ -215,13 +215,19 @@ class BudgetedReader:
     ) -> Iterator[TextUnit | ColumnCells]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    #: True for readers whose ``_units`` yields :class:`ColumnCells` batches (Parquet).
+    batches = False
+
     def read(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
         """Yield the file's units within the current :class:`FormatLimits`."""
-        for item in self._budgeted(stream, filename):
-            if isinstance(item, ColumnCells):
-                yield from item.units()
-            else:
-                yield item
+        items = self._budgeted(stream, filename)
+        if not self.batches:
+            return cast(Iterator[TextUnit], items)
+        return (
+            unit
+            for item in items
+            for unit in (item.units() if isinstance(item, ColumnCells) else (item,))
+        )
 
     def read_columns(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit | ColumnCells]:
         """Like :meth:`read`, with column cells batched where the reader produces batches."""
@@ -230,28 +236,34 @@ class BudgetedReader:
     def _budgeted(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit | ColumnCells]:
         limits = get_limits()
         deadline = time.monotonic() + limits.max_seconds
-        max_chars = limits.max_unit_chars
+        max_chars, max_units = limits.max_unit_chars, limits.max_units
         count = 0
         try:
             for item in self._units(stream, filename):
-                if isinstance(item, ColumnCells):
-                    pieces: Iterable[TextUnit | ColumnCells] = (item,)
-                    count += len(item.texts) - 1
-                elif len(item.text) > max_chars and item.hint is None and item.status is None:
-                    pieces = chunks(item, max_chars)
-                else:
-                    pieces = (item,)
-                for piece in pieces:
-                    yield piece
+                if item.__class__ is TextUnit and (
+                    len(item.text) <= max_chars or item.hint is not None or item.status is not None
+                ):
+                    yield item
                     count += 1
-                    if count >= limits.max_units:
-                        refused("budget: units", self.name)
-                        yield skipped(f"budget: more than {limits.max_units} units")
-                        return
-                    if time.monotonic() > deadline:
-                        refused("budget: time", self.name)
-                        yield skipped(f"budget: over {limits.max_seconds:g} s")
-                        return
+                else:
+                    # A column batch (counts one per cell) or an oversized unit, in chunks with
+                    # the time checked between them.
+                    pieces: Iterable[TextUnit | ColumnCells] = (
+                        (item,) if isinstance(item, ColumnCells) else chunks(item, max_chars)
+                    )
+                    for piece in pieces:
+                        yield piece
+                        count += len(piece.texts) if isinstance(piece, ColumnCells) else 1
+                        if time.monotonic() > deadline:
+                            break
+                if count >= max_units:
+                    refused("budget: units", self.name)
+                    yield skipped(f"budget: more than {max_units} units")
+                    return
+                if time.monotonic() > deadline:
+                    refused("budget: time", self.name)
+                    yield skipped(f"budget: over {limits.max_seconds:g} s")
+                    return
         except TimeExceeded as exc:
             refused("budget: time", self.name)
             yield skipped(f"budget: {exc}")

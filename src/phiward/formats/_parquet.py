@@ -50,6 +50,7 @@ class ParquetReader(BudgetedReader):
     """Parquet files (``PAR1``), one row group in memory at a time."""
 
     name = "parquet"
+    batches = True
 
     def sniff(self, head: bytes, filename: str) -> bool:
         return head[:4] in (b"PAR1", b"PARE")

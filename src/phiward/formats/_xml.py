@@ -32,7 +32,6 @@ CDA_NS = "urn:hl7-org:v3"
 SSN_OID = "2.16.840.1.113883.4.1"
 NPI_OID = "2.16.840.1.113883.4.6"
 ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
-MAX_TEXT = 4 * 1024 * 1024
 
 #: CDA person containers whose names identify the patient or people around them
 PERSON_CONTAINERS = {
@@ -56,7 +55,8 @@ PATIENT_SCOPES = ("patientRole", "guardian", "participant", "informant", "relate
 INTERESTING = tuple(
     f"{{{CDA_NS}}}{name}"
     for name in (
-        "id",
+        "patientRole",
+        "patient",
         "telecom",
         "given",
         "family",
@@ -136,8 +136,10 @@ _BLANKS = re.compile(r"\s+")
 
 
 def _text(element: Any) -> str:
-    """Visible text under ``element``: pieces joined by one space (table cells stay apart)."""
-    return _BLANKS.sub(" ", " ".join(element.itertext())).strip()[:MAX_TEXT]
+    """Visible text under ``element``: pieces joined by one space (table cells stay apart),
+    runs of whitespace folded to one space. Long text is not cut here: the reader budget
+    hands it on in chunks."""
+    return " ".join(" ".join(element.itertext()).split())
 
 
 def parse_xml(data: bytes) -> Any:
@@ -187,13 +189,28 @@ class CdaReader(BudgetedReader):
         # filters the rest in C. Paths are computed only for elements that produce a unit.
         namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
         tags = INTERESTING if namespace == CDA_NS else tuple(_local(t) for t in INTERESTING)
+        value_tag = tags[INTERESTING.index(f"{{{CDA_NS}}}value")]
         for element in root.iter(*tags):
-            name = _local(element.tag)
-            if name in ("value", "originalText"):
-                # The commonest elements (coded entries): no ancestry needed.
-                has_text = bool(element.text and element.text.strip())
-                if has_text and (name == "originalText" or _is_string_value(element)):
+            tag = element.tag
+            if tag == value_tag:
+                # The commonest element (coded entries, mostly without text): decided first.
+                text = element.text
+                if text and not text.isspace() and _is_string_value(element):
                     yield TextUnit(text=_text(element), field=_path(element))
+                continue
+            name = _LOCAL.get(tag) or _local(tag)
+            if name == "originalText":
+                text = _text(element)
+                if text:
+                    yield TextUnit(text=text, field=_path(element))
+                continue
+            if name in ("patientRole", "patient"):
+                # The patient's ids are direct children: visit them from here rather than
+                # every <id> of every coded entry in the document.
+                for child in element.iterchildren(f"{{{namespace}}}id" if namespace else "id"):
+                    unit = self._element(child, "id", (name, ""), False)
+                    if unit is not None:
+                        yield unit
                 continue
             parent_el = element.getparent()
             parent = _local(parent_el.tag) if parent_el is not None else ""
@@ -338,12 +355,12 @@ def _generic(element: Any, path: str, out: list[TextUnit]) -> None:
         if value and value.strip() and not str(attr).startswith("{http://www.w3.org/"):
             out.append(TextUnit(text=value, field=f"{path}/@{_local(attr)}"))
     if element.text and element.text.strip():
-        out.append(TextUnit(text=element.text.strip()[:MAX_TEXT], field=path))
+        out.append(TextUnit(text=element.text.strip(), field=path))
     children = [c for c in element if isinstance(c.tag, str)]
     for child, child_path in zip(children, _child_paths(children, path), strict=True):
         _generic(child, child_path, out)
         if child.tail and child.tail.strip():
-            out.append(TextUnit(text=child.tail.strip()[:MAX_TEXT], field=path))
+            out.append(TextUnit(text=child.tail.strip(), field=path))
 
 
 FHIR_NS = "http://hl7.org/fhir"
