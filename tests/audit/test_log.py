@@ -209,6 +209,17 @@ def test_reordered_rows_are_named(log: AuditLog) -> None:
     kinds = _kinds(log)
     assert ("reordered", 3, 3) in kinds
     assert ("reordered", 4, 4) in kinds
+    # The rows are under a signed head, so their MACs are looked up only for this message.
+    details = {p.first: p.detail for p in verify_log(log).problems if p.kind == "reordered"}
+    assert details[3] == "row holds event seq 4 (its MAC holds there)"
+    assert details[4] == "row holds event seq 3 (its MAC holds there)"
+
+
+def test_a_seq_inside_details_is_not_the_events_seq(log: AuditLog) -> None:
+    for i in range(12):
+        log.record(_event(i, details={"seq": 1000 + i, "note": '"seq":7,'}))
+    log.checkpoint()
+    assert verify_log(log).ok
 
 
 def test_inserted_row_is_named(log: AuditLog) -> None:

@@ -23,10 +23,10 @@ import json
 import multiprocessing
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 
@@ -120,7 +120,8 @@ def verify_log(
             parts = [f.result() for f in futures]
     else:
         with log.engine.connect() as conn:
-            parts = [_scan(_raw_rows(conn), key, trusted_below, 0, last + 1)]
+            rows = _raw_rows(conn, trusted_below)
+            parts = [_scan(rows, key, trusted_below, 0, last + 1, mac_of=_mac_lookup(conn))]
     roots: _Roots = (
         _ChunkRoots(ranges[0][1] - ranges[0][0], parts) if len(parts) > 1 else _TreeRoots(parts[0])
     )
@@ -180,7 +181,7 @@ PARALLEL_MIN_ROWS = 200_000
 class _Partial:
     """What one pass over a sequence range found."""
 
-    leaves: bytes = b""
+    leaves: list[bytes] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     unsigned: list[tuple[int, bytes, bytes, bool]] = field(default_factory=list)
     purged_rows: list[int] = field(default_factory=list)
@@ -222,12 +223,12 @@ def _scan_range(  # noqa: PLR0917 - submitted positionally to the process pool
     engine = store.create_engine(url)
     try:
         with engine.connect() as conn:
-            part = _scan(_raw_rows(conn, lo, hi), key, trusted_below, lo, hi)
+            rows = _raw_rows(conn, trusted_below, lo, hi)
+            part = _scan(rows, key, trusted_below, lo, hi, mac_of=_mac_lookup(conn))
     finally:
         engine.dispose()
-    buf = part.leaves
-    tree = merkle.Tree([buf[i : i + 32] for i in range(0, len(buf), 32)])
-    part.leaves = b""
+    tree = merkle.Tree(part.leaves)
+    part.leaves = []  # not sent back to the parent
     part.chunk_root = tree.root() if tree.size else None
     for size in wanted:
         if lo < size <= lo + tree.size:
@@ -253,8 +254,7 @@ class _TreeRoots:
     """Prefix roots from one in-memory tree (the serial path)."""
 
     def __init__(self, part: _Partial) -> None:
-        buf = part.leaves
-        self.tree = merkle.Tree([buf[i : i + 32] for i in range(0, len(buf), 32)])
+        self.tree = merkle.Tree(part.leaves)
 
     def root_at(self, size: int) -> bytes | None:
         if size == 0:
@@ -293,45 +293,60 @@ class _ChunkRoots:
 
 
 def _scan(
-    rows: Iterator[tuple[Any, ...]], key: bytes, trusted_below: int, lo: int, hi: int
+    batches: Iterator[list[tuple[Any, ...]]],
+    key: bytes,
+    trusted_below: int,
+    lo: int,
+    hi: int,
+    *,
+    mac_of: Callable[[int], bytes | None],
 ) -> _Partial:
-    """Check each row's hash, sequence and position; collect leaves and unsigned MAC work."""
+    """Check each row's hash, sequence and position; collect leaves and unsigned MAC work.
+
+    The hot loop of ``verify``: bodies arrive as UTF-8 bytes (no decode and re-encode), and the
+    body's own ``seq`` is checked in place: in canonical JSON the top-level ``"seq":`` key is the
+    last occurrence of that byte string (keys are sorted, nothing after it nests, and a quote
+    inside a string is escaped), so ``rfind`` finds it even when ``details`` has a ``seq`` too.
+    MACs arrive only for rows at or above ``trusted_below``; ``mac_of`` fetches one otherwise.
+    """
     part = _Partial()
     problems = part.problems
-    leaves = bytearray()
+    leaves = part.leaves
+    add_leaf = leaves.append
     unsigned = part.unsigned
     expected = lo
     sha, node = hashlib.sha256, b"\x00"
-    search = _SEQ.search
-    for row_seq, body, row_leaf, mac, purged in rows:
-        seq = int(row_seq)
-        leaf = bytes(row_leaf)
-        leaves += leaf
-        if seq != expected:
-            if seq > expected:
-                problems.append(
-                    Problem("deleted", expected, seq - 1, f"{seq - expected} row(s) missing")
-                )
-            expected = seq
-        expected += 1
-        hashed = False
-        if body is None:
-            if not purged:
-                problems.append(Problem("modified", seq, seq, "body removed"))
-            else:
-                part.purged_rows.append(seq)
-        else:
-            raw = body.encode()
-            if sha(node + raw).digest() != leaf:
+    for batch in batches:
+        for seq, raw, leaf, mac, purged in batch:
+            add_leaf(leaf)
+            if seq != expected:
+                if seq > expected:
+                    problems.append(
+                        Problem("deleted", expected, seq - 1, f"{seq - expected} row(s) missing")
+                    )
+                expected = seq
+            expected += 1
+            hashed = False
+            if raw is None:
+                if not purged:
+                    problems.append(Problem("modified", seq, seq, "body removed"))
+                else:
+                    part.purged_rows.append(seq)
+            elif sha(node + raw).digest() != leaf:
                 problems.append(Problem("modified", seq, seq, "body does not match its hash"))
             else:
                 hashed = True
-                m = search(raw)
-                own = int(m.group(1)) if m else -1
-                if own != seq:
+                at = raw.rfind(b'"seq":') + 6
+                digits = b"%d" % seq
+                end = at + len(digits)
+                if at < 6 or not raw.startswith(digits, at) or raw[end : end + 1] not in b",}":
+                    own = _own_seq(raw)
+                    stored = mac if mac is not None else mac_of(seq)
                     where = (
                         "its MAC holds there"
-                        if hmac.compare_digest(row_mac(key, own, leaf), bytes(mac))
+                        if own >= 0
+                        and stored is not None
+                        and hmac.compare_digest(row_mac(key, own, leaf), stored)
                         else "its MAC fits nowhere"
                     )
                     problems.append(
@@ -342,27 +357,46 @@ def _scan(
                     pm = _PURGE.search(raw)
                     if pm:
                         part.purged_through = max(part.purged_through, int(pm.group(1)))
-        if seq >= trusted_below:
-            unsigned.append((seq, leaf, bytes(mac), hashed))
+            if seq >= trusted_below:
+                unsigned.append((seq, leaf, mac, hashed))
     if expected < hi:
         problems.append(Problem("deleted", expected, hi - 1, f"{hi - expected} row(s) missing"))
-    part.leaves = bytes(leaves)
     return part
 
 
-def _raw_rows(conn: sa.Connection, lo: int = 0, hi: int | None = None) -> Iterator[tuple[Any, ...]]:
-    """Every row in sequence order, through the driver's own cursor: SQLAlchemy's row objects
-    cost more than hashing a row, and verify reads them all."""
+def _own_seq(raw: bytes) -> int:
+    """The top-level ``seq`` of a canonical body (the last ``"seq":``), or -1."""
+    m = _SEQ.match(raw, raw.rfind(b'"seq":'))
+    return int(m.group(1)) if m else -1
+
+
+def _raw_rows(
+    conn: sa.Connection, trusted_below: int, lo: int = 0, hi: int | None = None
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Every row in sequence order, in batches, through the driver's own cursor (SQLAlchemy's row
+    objects cost more than hashing a row): ``(seq, body as UTF-8 bytes, leaf, mac, purged)``, the
+    MAC only from ``trusted_below`` on (below, a verified head vouches for the rows)."""
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    body = "CAST(body AS BLOB)" if conn.dialect.name == "sqlite" else "convert_to(body, 'UTF8')"
+    mac = f"CASE WHEN seq >= {int(trusted_below)} THEN mac END"
     try:
         where = f"seq >= {int(lo)}" + (f" AND seq < {int(hi)}" if hi is not None else "")
         cursor.execute(
-            f"SELECT seq, body, leaf, mac, purged FROM audit_events WHERE {where} ORDER BY seq"  # noqa: S608 - integers only
+            f"SELECT seq, {body}, leaf, {mac}, purged FROM audit_events "  # noqa: S608 - integers only
+            f"WHERE {where} ORDER BY seq"
         )
         while batch := cursor.fetchmany(20_000):
-            yield from batch
+            yield cast("list[tuple[Any, ...]]", batch)
     finally:
         cursor.close()
+
+
+def _mac_lookup(conn: sa.Connection) -> Callable[[int], bytes | None]:
+    def mac_of(seq: int) -> bytes | None:
+        row = conn.execute(sa.select(store.events.c.mac).where(store.events.c.seq == seq)).first()
+        return None if row is None else bytes(row[0])
+
+    return mac_of
 
 
 def _all_macs(log: AuditLog) -> Iterator[tuple[int, bytes, bytes, bool]]:
