@@ -188,3 +188,21 @@ def test_a_file_named_with_phi_scanned_by_name(tmp_path: Path) -> None:
     found = {x["entity"] for fr in doc["files"] for x in fr["findings"]}
     assert found == {"NAME", "MRN"}
     assert "Okafor" not in res.output and "1234567" not in res.output
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "sarif", "html", "csv"])
+def test_a_file_name_that_is_not_utf8_does_not_break_reports(tmp_path: Path, fmt: str) -> None:
+    import os
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    raw = os.fsencode(folder) + b"/caf\xe9_Smith_John.txt"
+    with open(raw, "wb") as fh:
+        fh.write(b"SSN 219-45-6789\n")
+    out = tmp_path / f"report.{fmt}"
+    res = runner.invoke(app, ["scan", str(folder), "-w", "1", "-f", fmt, "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    text = out.read_text(encoding="utf-8")
+    if fmt in ("json", "csv", "html"):
+        assert "xe9_S****_J***.txt" in text  # the odd byte escaped, the name masked
+    assert "Smith" not in text and "219-45-6789" not in text

@@ -28,7 +28,7 @@ from phiward.detect._engine import Analyzer
 from phiward.detect._structured import ColumnClass, ColumnStats, StructuredAnalyzer, classify
 from phiward.detect._structured import header_entity as _header_entity
 from phiward.detect.ner import load_ner
-from phiward.discover._walk import iter_files
+from phiward.discover._walk import display_path, iter_files
 from phiward.errors import InputError
 from phiward.formats import ColumnCells, TextUnit, read_units, reader_for
 from phiward.formats._registry import SNIFF_BYTES
@@ -135,18 +135,18 @@ def _path_text(path: str) -> str:
 def redact_path(path: str, findings: Iterable[Finding]) -> str:
     """``path`` with each span of a file-name finding replaced by its masked preview."""
     spans = sorted(
-        (f.location.start, f.location.end, f.masked)
+        (f.location.start, f.location.end, f.entity)
         for f in findings
         if f.location.field == PATH_FIELD
     )
     if not spans:
         return path
     out, at = [], 0
-    for start, end, masked in spans:
+    for start, end, entity in spans:
         if start < at:
             continue
         out.append(path[at:start])
-        out.append(masked)
+        out.append(mask(path[start:end], entity))  # the path's own separators stay
         at = end
     out.append(path[at:])
     return "".join(out)
@@ -372,7 +372,7 @@ def _scope(display: str, roots: Sequence[Path]) -> int:
     """Where the part of ``display`` below its scan root starts (a file given by name: its name)."""
     best = 0
     for root in roots:
-        text = str(root)
+        text = display_path(root)
         if display.startswith(text) and len(text) >= best:
             best = len(text) if root.is_dir() else len(text) - len(root.name)
     return best
@@ -441,7 +441,7 @@ def scan_paths(
                     progress(fr, len(results), total)
         results.sort(key=lambda r: order.get(r.path, 0))
     result = ScanResult(
-        roots=[str(p) for p in paths],
+        roots=[display_path(p) for p in paths],
         files=results,
         started=started,
         duration=time.perf_counter() - t0,

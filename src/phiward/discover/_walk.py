@@ -102,6 +102,17 @@ class IgnoreMatcher:
         return result
 
 
+def display_path(path: Path) -> str:
+    """``path`` as reports show it: a name that is not valid UTF-8 (the file system allows any
+    bytes) shows its odd bytes as ``\\xe9`` escapes instead of breaking every UTF-8 report."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
 def iter_files(paths: Iterable[Path], excludes: Iterable[str] = ()) -> Iterator[tuple[Path, str]]:
     """``(path, display name)`` for every file to scan, in a stable (sorted) order.
 
@@ -115,7 +126,7 @@ def iter_files(paths: Iterable[Path], excludes: Iterable[str] = ()) -> Iterator[
         matcher = IgnoreMatcher.for_root(root, excludes)
         if root.is_file():
             if not matcher.ignored(root.name, False):
-                yield root, str(root)
+                yield root, display_path(root)
             continue
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             here = Path(dirpath)
@@ -133,4 +144,4 @@ def iter_files(paths: Iterable[Path], excludes: Iterable[str] = ()) -> Iterator[
                     continue
                 if matcher.ignored(rel_dir + f, False):
                     continue
-                yield p, str(p)
+                yield p, display_path(p)
