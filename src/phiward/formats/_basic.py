@@ -27,18 +27,13 @@ _CSV_EXT = (".csv", ".tsv", ".tab", ".psv")
 _JSON_EXT = (".json", ".geojson")
 _NDJSON_EXT = (".ndjson", ".jsonl", ".ldjson")
 
-# Magic prefixes of encrypted containers: age, OpenPGP (armored), Ansible Vault, Fernet tokens,
-# the AWS Encryption SDK message format (v1: 0x01 0x80; v2: 0x02 + algorithm 0x0478/0x0578),
-# and phiward's own envelope ("PHIW").
+# Magic prefixes of encrypted containers: age, OpenPGP (armored), Ansible Vault. AWS Encryption
+# SDK messages (phiward's own file format) are recognised earlier, by ``_encrypted.py``.
 _ENCRYPTED_PREFIXES: tuple[bytes, ...] = (
     b"age-encryption.org/v1",
     b"-----BEGIN AGE ENCRYPTED FILE-----",
     b"-----BEGIN PGP MESSAGE-----",
     b"$ANSIBLE_VAULT;",
-    b"\x01\x80",
-    b"\x02\x04\x78",
-    b"\x02\x05\x78",
-    b"PHIW",
 )
 _FERNET = re.compile(rb"^gAAAAA[A-Za-z0-9_-]{80,}={0,2}\s*$")
 
@@ -78,13 +73,9 @@ class EncryptedReader:
     name = "encrypted"
 
     def sniff(self, head: bytes, filename: str) -> bool:
-        if head.startswith(_ENCRYPTED_PREFIXES[:4]) or head.startswith(b"PHIW"):
+        if head.startswith(_ENCRYPTED_PREFIXES):
             return True
         if filename.endswith((".enc", ".aes", ".gpg", ".pgp", ".age")) and looks_binary(head):
-            return True
-        if head[:2] in (b"\x01\x80",) and len(head) > 20 and looks_binary(head):
-            return True
-        if head[:3] in (b"\x02\x04\x78", b"\x02\x05\x78") and looks_binary(head):
             return True
         return bool(_FERNET.match(head[:8192])) if head.startswith(b"gAAAAA") else False
 
