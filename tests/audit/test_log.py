@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -140,6 +142,49 @@ def test_failed_commit_reaches_every_waiter(log: AuditLog, monkeypatch: pytest.M
     assert all("disk on fire" in e for e in errors)
     monkeypatch.undo()
     assert log.record(_event(10)) == 1  # nothing was half-written
+
+
+def test_a_caller_that_times_out_does_not_strand_the_others(
+    log: AuditLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log.record(_event(0))
+    real_append = log._append
+    gate = threading.Event()
+
+    def slow(batch: list[Any]) -> list[int]:
+        gate.wait(10)
+        return real_append(batch)
+
+    monkeypatch.setattr(log, "_append", slow)
+    results: dict[int, object] = {}
+
+    def writer(k: int, timeout: float) -> None:
+        try:
+            results[k] = log.record(_event(k), timeout=timeout)
+        except AuditError as exc:
+            results[k] = exc
+
+    blocker = log.submit(_event(99))  # the writer takes this alone and blocks in slow()
+    time.sleep(0.1)
+    # The next batch queues as [0, 3, 1, 2]; caller 3, in the middle of the wake-up chain, gives
+    # up while the writer is still blocked.
+    threads = {
+        k: threading.Thread(target=writer, args=(k, 0.3 if k == 3 else 30.0)) for k in (0, 3, 1, 2)
+    }
+    for t in threads.values():
+        t.start()
+        time.sleep(0.05)
+    threads[3].join()
+    assert isinstance(results[3], AuditError)
+    assert "not acknowledged" in str(results[3])
+    gate.set()
+    assert blocker.result(30) == 1
+    for t in threads.values():
+        t.join(30)
+    assert sorted(results[k] for k in (0, 1, 2)) == [2, 4, 5]  # type: ignore[type-var]
+    log.flush()
+    assert log.size() == 6  # the abandoned event was still committed, as the error warns
+    assert verify_log(log).ok
 
 
 def test_acknowledged_event_is_committed(log: AuditLog, db_url: str) -> None:

@@ -126,12 +126,14 @@ class AuditConfig:
 class _Pending:
     """One queued event and how its caller learns the outcome.
 
-    ``record()`` waits on a bare lock that the writer releases (a lock acquire/release in C,
-    where a ``Future`` costs a condition variable, an RLock and a notify per event); ``submit()``
-    and ``arecord()`` get a ``Future``.
+    ``record()`` waits on a bare lock (an acquire/release in C, where a ``Future`` costs a
+    condition variable, an RLock and a notify per event); ``submit()`` and ``arecord()`` get a
+    ``Future``. The lock waiters of a batch are woken as a chain, each by the one before it
+    (:func:`_wake_chain`): releasing all of them at once made every caller thread runnable
+    together, and the herd fought over the GIL (and the writer) for the whole next cycle.
     """
 
-    __slots__ = ("error", "event", "future", "lock", "seq")
+    __slots__ = ("abandoned", "error", "event", "future", "lock", "next", "seq")
 
     def __init__(
         self, event: AuditEvent, lock: Any = None, future: Future[int] | None = None
@@ -141,16 +143,41 @@ class _Pending:
         self.future = future
         self.seq = -1
         self.error: BaseException | None = None
+        self.next: _Pending | None = None
+        self.abandoned = False
 
-    def settle(self, seq: int, error: BaseException | None) -> None:
-        if self.future is not None:
+
+def _settle(batch: list[_Pending], seqs: list[int] | None, error: BaseException | None) -> None:
+    """Give every item its sequence number (or ``error``) and wake its caller."""
+    waiters: list[_Pending] = []
+    for i, item in enumerate(batch):
+        seq = -1 if seqs is None else seqs[i]
+        if item.future is not None:
             if error is None:
-                self.future.set_result(seq)
+                item.future.set_result(seq)
             else:
-                self.future.set_exception(error)
+                item.future.set_exception(error)
         else:
-            self.seq, self.error = seq, error
-            self.lock.release()
+            item.seq, item.error = seq, error
+            if waiters:
+                waiters[-1].next = item
+            waiters.append(item)
+    if waiters:
+        _wake_chain(waiters[0])
+
+
+def _wake_chain(item: _Pending | None) -> None:
+    """Release ``item``'s caller, which releases the next one when it runs.
+
+    Exactly one thread acquires a released lock: normally its caller, who then wakes the next;
+    if the caller gave up waiting (``abandoned``), whoever re-acquires the lock first, this
+    function or the caller on its way out, carries the chain on.
+    """
+    while item is not None:
+        item.lock.release()
+        if not (item.abandoned and item.lock.acquire(blocking=False)):
+            return
+        item = item.next
 
 
 _NEVER = 1 << 62
@@ -226,7 +253,10 @@ class AuditLog:
         item = _Pending(event, lock)
         self._put(item)
         if not lock.acquire(timeout=-1 if timeout is None else timeout):
-            raise AuditError(f"audit append not acknowledged within {timeout} s")
+            item.abandoned = True
+            if not lock.acquire(blocking=False):  # still not settled: the writer will pass us by
+                raise AuditError(f"audit append not acknowledged within {timeout} s")
+        _wake_chain(item.next)
         if item.error is not None:
             raise item.error
         return item.seq
@@ -301,14 +331,10 @@ class AuditLog:
                     if isinstance(exc, AuditError)
                     else AuditError(f"audit append failed: {exc}")
                 )
-                for item in batch:
-                    item.settle(-1, err)
+                _settle(batch, None, err)
             else:
-                for item, seq in zip(real, seqs, strict=True):
-                    item.settle(seq, None)
-                for item in batch:
-                    if item.event is _FLUSH:
-                        item.settle(-1, None)
+                _settle(real, seqs, None)
+                _settle([item for item in batch if item.event is _FLUSH], None, None)
             if stop:
                 return
 

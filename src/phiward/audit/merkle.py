@@ -119,6 +119,38 @@ class Tree:
             return [*self._subproof(m, lo, lo + k, complete), self.range_root(lo + k, hi)]
         return [*self._subproof(m - k, lo + k, hi, False), self.range_root(lo, lo + k)]
 
+    def subtree_consistency_proof(self, start: int, end: int) -> list[bytes]:
+        """Proof that the subtree ``[start, end)`` is part of this tree (the subtree consistency
+        proofs of the Merkle Tree Certificates draft; ``[0, m)`` gives the RFC 9162 proof)."""
+        if not is_valid_subtree(start, end) or end > self.size:
+            raise ValueError(f"[{start}, {end}) is not a subtree of a tree of size {self.size}")
+        return self._subtree_proof(start, end, 0, self.size, True)
+
+    def _subtree_proof(self, start: int, end: int, lo: int, hi: int, known: bool) -> list[bytes]:
+        n = hi - lo
+        if start == 0 and end == n:
+            return [] if known else [self.range_root(lo, hi)]
+        k = _split(n)
+        if end <= k:
+            return [
+                *self._subtree_proof(start, end, lo, lo + k, known),
+                self.range_root(lo + k, hi),
+            ]
+        if start >= k:
+            return [*self._subtree_proof(start - k, end - k, lo + k, hi, known),
+                    self.range_root(lo, lo + k)]  # fmt: skip
+        return [*self._subtree_proof(0, end - k, lo + k, hi, False), self.range_root(lo, lo + k)]
+
+
+def is_valid_subtree(start: int, end: int) -> bool:
+    """Is ``[start, end)`` a subtree: non-empty, and ``start`` a multiple of the smallest power
+    of two that is at least its width (so its hash is a node, or a right-edge node, of any tree
+    that contains it)?"""
+    if not 0 <= start < end:
+        return False
+    width = 1 << (end - start - 1).bit_length()
+    return start % width == 0
+
 
 def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
     """The audit path for leaf ``index`` in the tree of ``leaves`` (RFC 9162 2.1.3.1)."""
@@ -222,3 +254,76 @@ def verify_consistency(
         raise VerificationError("consistency proof does not lead to the old root")
     if sr != new_root:
         raise VerificationError("consistency proof does not lead to the new root")
+
+
+def verify_subtree_inclusion(
+    leaf: bytes, index: int, proof: Sequence[bytes], root: bytes, *, start: int, end: int
+) -> None:
+    """Check that ``leaf`` sits at ``index`` of the subtree ``[start, end)`` whose hash is
+    ``root``: an RFC 9162 inclusion proof inside the subtree."""
+    _check_hash(leaf, "leaf hash")
+    _check_hash(root, "subtree hash")
+    if not is_valid_subtree(start, end):
+        raise VerificationError(f"[{start}, {end}) is not a valid subtree")
+    if not start <= index < end:
+        raise VerificationError(f"leaf index {index} outside the subtree [{start}, {end})")
+    verify_inclusion(leaf, index - start, end - start, proof, root)
+
+
+def verify_subtree_consistency(
+    subtree_root: bytes, root: bytes, proof: Sequence[bytes], *, start: int, end: int, size: int
+) -> None:
+    """Check that the subtree ``[start, end)`` with hash ``subtree_root`` is part of the tree of
+    ``size`` leaves with ``root`` (Merkle Tree Certificates subtree consistency; for
+    ``start == 0`` the same proof as RFC 9162 consistency).
+
+    The proof is replayed along the path the prover's recursion takes, which depends only on
+    ``start``, ``end`` and ``size``: every element must be used, and both hashes must come out.
+    An empty subtree (``start == end``) is consistent with any tree, given the empty hash and
+    no proof.
+    """
+    _check_hash(subtree_root, "subtree hash")
+    _check_hash(root, "root hash")
+    for i, p in enumerate(proof):
+        _check_hash(p, f"proof element {i}")
+    if not 0 <= start <= end <= size:
+        raise VerificationError(f"[{start}, {end}) is not inside a tree of size {size}")
+    if start == end:
+        if proof or subtree_root != EMPTY_ROOT:
+            raise VerificationError("an empty subtree needs the empty hash and no proof")
+        return
+    if not is_valid_subtree(start, end):
+        raise VerificationError(f"[{start}, {end}) is not a valid subtree")
+    items = iter(proof)
+
+    def take() -> bytes:
+        try:
+            return next(items)
+        except StopIteration:
+            raise VerificationError("subtree consistency proof is too short") from None
+
+    def walk(lo: int, hi: int, n: int, known: bool) -> tuple[bytes, bytes]:
+        # (hash of the subtree part [lo, hi), hash of the whole n-leaf tree it sits in)
+        if lo == 0 and hi == n:
+            if known:
+                return subtree_root, subtree_root
+            node = take()
+            return node, node
+        k = _split(n)
+        if hi <= k:
+            sub, whole = walk(lo, hi, k, known)
+            return sub, node_hash(whole, take())
+        if lo >= k:
+            sub, whole = walk(lo - k, hi - k, n - k, known)
+            return sub, node_hash(take(), whole)
+        sub, whole = walk(0, hi - k, n - k, False)
+        left = take()
+        return node_hash(left, sub), node_hash(left, whole)
+
+    sub, whole = walk(start, end, size, True)
+    if next(items, None) is not None:
+        raise VerificationError("subtree consistency proof is too long")
+    if sub != subtree_root:
+        raise VerificationError("subtree consistency proof does not lead to the subtree hash")
+    if whole != root:
+        raise VerificationError("subtree consistency proof does not lead to the root")
