@@ -7,6 +7,8 @@ import json
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from phiward.errors import ConfigError, InputError
 from phiward.formats._base import TextUnit
@@ -145,3 +147,22 @@ def test_pdf_time_budget_is_checked_inside_a_page(monkeypatch: pytest.MonkeyPatc
     assert [u.status for u in units] == ["skipped:budget: over 20 s"]
     # ~20 clock readings at one per 256 operators: stopped a few thousand operators in.
     assert 15 <= next(clock) <= 30
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from("ab \n\t\u00e9"), max_size=3000),
+    size=st.integers(1, 700),
+    line=st.one_of(st.none(), st.integers(1, 50)),
+)
+def test_chunks_property(text: str, size: int, line: int | None) -> None:
+    from phiward.formats._limits import chunks
+
+    pieces = list(chunks(TextUnit(text=text, field="f", line=line), size))
+    assert "".join(p.text for p in pieces) == text
+    assert all(0 < len(p.text) <= size for p in pieces)
+    if line is not None:
+        assert [p.line for p in pieces] == [
+            line + text[: sum(len(q.text) for q in pieces[:i])].count("\n")
+            for i in range(len(pieces))
+        ]
