@@ -26,6 +26,7 @@ from phiward.formats._base import TextUnit
 from phiward.formats._limits import (
     HINT_ONLY_FROM,
     BudgetedReader,
+    Deadline,
     error,
     get_limits,
     read_limited,
@@ -566,7 +567,9 @@ class FhirNdjsonReader(BudgetedReader):
     def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
         limit = get_limits().max_load_bytes
         offset = 0
+        deadline = Deadline()  # blank lines yield nothing: the budget is checked here too
         for number, raw in enumerate(iter(lambda: stream.readline(limit + 1), b""), start=1):
+            deadline.tick()
             start = offset
             offset += len(raw)
             if len(raw) > limit:

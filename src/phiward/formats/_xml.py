@@ -22,6 +22,7 @@ from phiward.formats._base import TextUnit
 from phiward.formats._limits import (
     HINT_ONLY_FROM,
     BudgetedReader,
+    Deadline,
     error,
     get_limits,
     read_limited,
@@ -190,7 +191,9 @@ class CdaReader(BudgetedReader):
         namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
         tags = INTERESTING if namespace == CDA_NS else tuple(_local(t) for t in INTERESTING)
         value_tag = tags[INTERESTING.index(f"{{{CDA_NS}}}value")]
+        deadline = Deadline()
         for element in root.iter(*tags):
+            deadline.tick()  # most elements yield nothing: the budget is checked here too
             tag = element.tag
             if tag == value_tag:
                 # The commonest element (coded entries, mostly without text): decided first.
@@ -345,12 +348,13 @@ class XmlReader(BudgetedReader):
             yield problem
             return
         out: list[TextUnit] = []
-        _generic(root, f"/{_local(root.tag)}", out)
+        _generic(root, f"/{_local(root.tag)}", out, Deadline())
         yield from out
 
 
-def _generic(element: Any, path: str, out: list[TextUnit]) -> None:
+def _generic(element: Any, path: str, out: list[TextUnit], deadline: Deadline) -> None:
     """Attribute values, element text and tails (mixed content) with element paths."""
+    deadline.tick()
     for attr, value in element.attrib.items():
         if value and value.strip() and not str(attr).startswith("{http://www.w3.org/"):
             out.append(TextUnit(text=value, field=f"{path}/@{_local(attr)}"))
@@ -358,7 +362,7 @@ def _generic(element: Any, path: str, out: list[TextUnit]) -> None:
         out.append(TextUnit(text=element.text.strip(), field=path))
     children = [c for c in element if isinstance(c.tag, str)]
     for child, child_path in zip(children, _child_paths(children, path), strict=True):
-        _generic(child, child_path, out)
+        _generic(child, child_path, out, deadline)
         if child.tail and child.tail.strip():
             out.append(TextUnit(text=child.tail.strip(), field=path))
 
