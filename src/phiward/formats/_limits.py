@@ -33,7 +33,8 @@ class FormatLimits:
     """Bounds for reading one file (settings section ``[formats]``, env ``PHIWARD_FORMATS__*``)."""
 
     max_seconds: float = 60.0
-    """Wall time per file, checked between units (and inside the PDF reader's page parsing)."""
+    """Wall time per file, checked after every unit, inside the readers' long loops and inside
+    the PDF reader's page parsing (see :class:`Deadline`)."""
     max_units: int = 2_000_000
     """Units yielded per file before the rest is skipped (each cell of a column batch counts)."""
     max_unit_chars: int = 1 << 20

@@ -133,9 +133,6 @@ def _telecom(value: str) -> tuple[E, str]:
     return E.PHONE, value
 
 
-_BLANKS = re.compile(r"\s+")
-
-
 def _text(element: Any) -> str:
     """Visible text under ``element``: pieces joined by one space (table cells stay apart),
     runs of whitespace folded to one space. Long text is not cut here: the reader budget
@@ -191,6 +188,7 @@ class CdaReader(BudgetedReader):
         namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
         tags = INTERESTING if namespace == CDA_NS else tuple(_local(t) for t in INTERESTING)
         value_tag = tags[INTERESTING.index(f"{{{CDA_NS}}}value")]
+        id_tag = f"{{{CDA_NS}}}id" if namespace == CDA_NS else "id"
         deadline = Deadline()
         for element in root.iter(*tags):
             deadline.tick()  # most elements yield nothing: the budget is checked here too
@@ -210,7 +208,7 @@ class CdaReader(BudgetedReader):
             if name in ("patientRole", "patient"):
                 # The patient's ids are direct children: visit them from here rather than
                 # every <id> of every coded entry in the document.
-                for child in element.iterchildren(f"{{{namespace}}}id" if namespace else "id"):
+                for child in element.iterchildren(id_tag):
                     unit = self._element(child, "id", (name, ""), False)
                     if unit is not None:
                         yield unit
