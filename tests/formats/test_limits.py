@@ -7,6 +7,8 @@ import json
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from phiward.errors import ConfigError, InputError
 from phiward.formats._base import TextUnit
@@ -145,3 +147,64 @@ def test_pdf_time_budget_is_checked_inside_a_page(monkeypatch: pytest.MonkeyPatc
     assert [u.status for u in units] == ["skipped:budget: over 20 s"]
     # ~20 clock readings at one per 256 operators: stopped a few thousand operators in.
     assert 15 <= next(clock) <= 30
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from("ab \n\t\u00e9"), max_size=3000),
+    size=st.integers(1, 700),
+    line=st.one_of(st.none(), st.integers(1, 50)),
+)
+def test_chunks_property(text: str, size: int, line: int | None) -> None:
+    from phiward.formats._limits import chunks
+
+    pieces = list(chunks(TextUnit(text=text, field="f", line=line), size))
+    assert "".join(p.text for p in pieces) == text
+    assert all(0 < len(p.text) <= size for p in pieces)
+    if line is not None:
+        assert [p.line for p in pieces] == [
+            line + text[: sum(len(q.text) for q in pieces[:i])].count("\n")
+            for i in range(len(pieces))
+        ]
+
+
+def _empty_xlsx(rows: int) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for _ in range(rows):
+        sheet.append([" "])  # a cell, but no text: yields nothing
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _blank_lines(count: int) -> bytes:
+    return (LINE + "\n" + " \n" * count).encode()
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("x.xml", lambda: b"<?xml version='1.0'?><r>" + b"<a/>" * 20_000 + b"</r>"),
+        ("x.xlsx", lambda: _empty_xlsx(20_000)),
+        ("x.ndjson", lambda: _blank_lines(20_000)),
+        ("x.hl7", lambda: b"MSH|^~\\&|A\r" + b"ZZZ|\r" * 20_000),
+    ],
+)
+def test_time_budget_holds_in_loops_that_yield_nothing(
+    name: str, make: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Long runs of input that give no unit (empty elements, rows, lines) used to escape the
+    budget, which was only checked after a unit. With a fake clock advancing one second per
+    reading, the reader must stop part-way with the budget unit."""
+    from phiward.formats import _limits
+    from tests.formats.conftest import read_bytes
+
+    data = make()  # type: ignore[operator]
+    clock = iter(range(10_000_000))
+    monkeypatch.setattr(_limits.time, "monotonic", lambda: float(next(clock)))
+    set_limits(FormatLimits(max_seconds=50))
+    units = read_bytes(data, name)
+    assert units[-1].status == "skipped:budget: over 50 s", (name, units[-3:])

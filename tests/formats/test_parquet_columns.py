@@ -128,3 +128,38 @@ def test_scanner_classifies_every_column_across_row_groups(tmp_path: Path) -> No
         assert sorted(f.location.line for f in found) == list(range(1, rows + 1))
     ssn = by_column[("ssn", E.SSN)]
     assert len(ssn) == rows and all(f.evidence.structure == "column:ssn" for f in ssn)
+
+
+def test_parquet_inside_a_zip_keeps_batches_and_column_evidence(tmp_path: Path) -> None:
+    from phiward.demo.formats import zip_bytes
+    from phiward.formats import reader_for
+
+    ps = people()
+    rows = len(ps) * 40
+    data = zip_bytes({"lake/p.parquet": parquet_bytes(ps, repeat=40, row_group_size=100)})
+    reader = reader_for(data[:8192], "a.zip")
+    assert reader is not None and reader.name == "archive"
+    items = list(read_units(reader, io.BytesIO(data), "a.zip"))
+    batches = [i for i in items if isinstance(i, ColumnCells)]
+    assert batches and all(b.field.startswith("lake/p.parquet!") for b in batches)
+    assert {b.column_name for b in batches} >= {"ssn", "address.city"}  # column names kept
+    expanded = [
+        (u.field, u.text, u.line, u.column_name)
+        for i in items
+        for u in (i.units() if isinstance(i, ColumnCells) else [i])
+    ]
+    per_cell = [
+        (u.field, u.text, u.line, u.column_name) for u in reader.read(io.BytesIO(data), "a")
+    ]
+    assert expanded == per_cell
+
+    path = tmp_path / "a.zip"
+    path.write_bytes(data)
+    scanner = FileScanner(Analyzer(fingerprinter=Fingerprinter(b"k" * 32)), ScanOptions())
+    result = scanner.scan_file(path)
+    city = [
+        f
+        for f in result.findings
+        if f.location.field == "lake/p.parquet!address.city" and f.entity is E.CITY
+    ]
+    assert sorted(f.location.line for f in city) == list(range(1, rows + 1))

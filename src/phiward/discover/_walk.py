@@ -44,7 +44,7 @@ def _translate(glob: str) -> str:
             out.append("[^/]")
         elif c == "[":
             j = glob.find("]", i + 1)
-            if j == -1:
+            if j == -1 or glob[i + 1 : j] in ("", "!"):  # "[" with no set after it: literal
                 out.append(re.escape(c))
             else:
                 body = glob[i + 1 : j].replace("\\", "\\\\")
@@ -74,7 +74,11 @@ def parse_rules(lines: Iterable[str]) -> list[_Rule]:
         line = line.lstrip("/")
         body = _translate(line)
         prefix = "^" if anchored else "^(?:.*/)?"
-        rules.append(_Rule(re.compile(prefix + body + "$"), negate, dir_only))
+        try:
+            pattern = re.compile(prefix + body + "$")
+        except re.error:  # a malformed set ("[z-a]"): match the rule's text literally
+            pattern = re.compile(prefix + re.escape(line) + "$")
+        rules.append(_Rule(pattern, negate, dir_only))
     return rules
 
 

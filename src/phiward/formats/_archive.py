@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import IO, BinaryIO
 
 from phiward.errors import InputError
-from phiward.formats._base import TextUnit
+from phiward.formats._base import ColumnCells, TextUnit, read_units
 from phiward.formats._limits import (
     BudgetedReader,
     FormatLimits,
@@ -148,19 +148,24 @@ def _bomb(reason: str, field: str | None) -> TextUnit:
     return skipped(reason, field)
 
 
-def _prefixed(unit: TextUnit, path: str) -> TextUnit:
+def _prefixed(unit: TextUnit | ColumnCells, path: str) -> TextUnit | ColumnCells:
     return replace(unit, field=f"{path}!{unit.field}" if unit.field else path)
 
 
 class ArchiveReader(BudgetedReader):
-    """zip, tar, gzip, bzip2 and xz, walked recursively within :class:`FormatLimits`."""
+    """zip, tar, gzip, bzip2 and xz, walked recursively within :class:`FormatLimits`.
+
+    Members are read through :func:`read_units`, so a Parquet member's column batches pass
+    through (with the member path prefixed to their field) to a scanner that reads this
+    archive with ``read_columns``; ``read`` expands them like any batch reader's."""
 
     name = "archive"
+    batches = True
 
     def sniff(self, head: bytes, filename: str) -> bool:
         return archive_kind(head) is not None
 
-    def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
+    def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit | ColumnCells]:
         seekable = _seekable(stream)
         start = stream.tell() if seekable else 0
         head = stream.read(SNIFF)
@@ -183,7 +188,7 @@ class ArchiveReader(BudgetedReader):
 
     def _walk(
         self, kind: str, stream: BinaryIO, filename: str, *, prefix: str, depth: int, state: _State
-    ) -> Iterator[TextUnit]:
+    ) -> Iterator[TextUnit | ColumnCells]:
         if kind == "unsupported":
             # 7z and RAR: no reader in the standard library; say so rather than pass as clean.
             yield skipped("7z/RAR archive is not read", prefix.rstrip("!") or None)
@@ -198,7 +203,7 @@ class ArchiveReader(BudgetedReader):
 
     def _zip(
         self, stream: BinaryIO, filename: str, prefix: str, depth: int, state: _State
-    ) -> Iterator[TextUnit]:
+    ) -> Iterator[TextUnit | ColumnCells]:
         limits = state.limits
         if not _seekable(stream):
             # zip needs its central directory (at the end): buffer a non-seekable stream.
@@ -268,7 +273,7 @@ class ArchiveReader(BudgetedReader):
 
     def _tar(
         self, stream: BinaryIO, filename: str, prefix: str, depth: int, state: _State
-    ) -> Iterator[TextUnit]:
+    ) -> Iterator[TextUnit | ColumnCells]:
         limits = state.limits
         try:
             archive = tarfile.open(fileobj=stream, mode="r|")  # noqa: SIM115 - closed below
@@ -312,7 +317,7 @@ class ArchiveReader(BudgetedReader):
 
     def _compressed(
         self, kind: str, stream: BinaryIO, filename: str, *, prefix: str, depth: int, state: _State
-    ) -> Iterator[TextUnit]:
+    ) -> Iterator[TextUnit | ColumnCells]:
         limits = state.limits
         outer = prefix.rstrip("!").rsplit("!", 1)[-1] if prefix else filename
         name = _inner_name(outer.rsplit("/", 1)[-1], kind)
@@ -349,7 +354,7 @@ class ArchiveReader(BudgetedReader):
 
     def _dispatch(
         self, data: bytes, name: str, filename: str, *, path: str, depth: int, state: _State
-    ) -> Iterator[TextUnit]:
+    ) -> Iterator[TextUnit | ColumnCells]:
         head = data[:SNIFF]
         kind = archive_kind(head)
         from phiward.formats._registry import reader_for  # noqa: PLC0415 - import cycle
@@ -367,7 +372,7 @@ class ArchiveReader(BudgetedReader):
             yield skipped("no reader for this format", path)
             return
         try:
-            for unit in reader.read(io.BytesIO(data), f"{filename}!{path}"):
+            for unit in read_units(reader, io.BytesIO(data), f"{filename}!{path}"):
                 yield _prefixed(unit, path)
         except InputError as exc:
             yield error(str(exc), path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, cast, runtime_checkable
 
 from phiward.core.entities import EntityType
 
@@ -102,6 +102,7 @@ class ColumnarReader(Reader, Protocol):
 
 def read_units(reader: Reader, stream: BinaryIO, filename: str) -> Iterator[TextUnit | ColumnCells]:
     """The file's units with column cells batched when ``reader`` supports it, else ``read``."""
-    if isinstance(reader, ColumnarReader):
-        return reader.read_columns(stream, filename)
+    read_columns = getattr(reader, "read_columns", None)  # cheaper than a Protocol isinstance
+    if read_columns is not None:
+        return cast(Iterator[TextUnit | ColumnCells], read_columns(stream, filename))
     return iter(reader.read(stream, filename))

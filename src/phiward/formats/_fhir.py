@@ -26,6 +26,7 @@ from phiward.formats._base import TextUnit
 from phiward.formats._limits import (
     HINT_ONLY_FROM,
     BudgetedReader,
+    Deadline,
     error,
     get_limits,
     read_limited,
@@ -237,9 +238,11 @@ def _apply(
     return (E.DATE, 0.7) if DATE_RE.match(value) else None  # rule == "date"
 
 
-_MISSING = object()
+_MISSING: Any = object()
 #: resource type -> (key path -> fixed hint, None, or the name of a value-dependent rule)
 _RULES: dict[str, dict[tuple[str, ...], object]] = {}
+#: resource type -> (key path -> (child key -> None when not read, else (its path, its rule)))
+_KIDS: dict[str, dict[tuple[str, ...], dict[str, tuple[tuple[str, ...], object] | None]]] = {}
 
 
 def _rule(resource: str, keys: tuple[str, ...]) -> object:
@@ -290,13 +293,38 @@ def _resource_list(
 class _Walker:
     """Depth-first walk of one resource, appending units to ``out`` (a resource is small)."""
 
-    __slots__ = ("line", "out", "rtype", "rules")
+    __slots__ = ("kids", "line", "out", "rtype", "rules")
 
     def __init__(self, rtype: str, line: int | None) -> None:
         self.rtype = rtype
         self.line = line
         self.out: list[TextUnit] = []
         self.rules = _rules(rtype)
+        self.kids = _KIDS.setdefault(rtype, {}) if rtype in _RULES else {}
+
+    def _children(self, keys: tuple[str, ...]) -> dict[str, tuple[tuple[str, ...], object] | None]:
+        """Per key under ``keys``: None (not read) or (its key path, its cached rule)."""
+        kids = self.kids.get(keys)
+        if kids is None:
+            kids = {}
+            if len(self.kids) < 10_000:
+                self.kids[keys] = kids
+        return kids
+
+    def _child(
+        self,
+        kids: dict[str, tuple[tuple[str, ...], object] | None],
+        keys: tuple[str, ...],
+        key: str,
+    ) -> tuple[tuple[str, ...], object] | None:
+        if key in _NOT_READ or key[:1] == "_":
+            entry = None
+        else:
+            sub = (*keys, key)
+            entry = sub, _rule_for(self.rules, self.rtype, sub)
+        if len(kids) < 1_000:
+            kids[key] = entry
+        return entry
 
     def walk(self, node: Any, parent: dict[str, Any], keys: tuple[str, ...], path: str) -> None:
         # The hot loop of the FHIR readers: string leaves (most of them) are handled inline in
@@ -328,32 +356,33 @@ class _Walker:
             (keys and keys[-1] in _SPECIAL_KEYS) or "resourceType" in node or "data" in node
         ) and self.special(node, keys, path):
             return
-        rules, out, line = self.rules, self.out, self.line
+        out, line = self.out, self.line
+        kids = self._children(keys)
         for key, value in node.items():
-            if key in _NOT_READ or key[:1] == "_":
+            entry = kids.get(key, _MISSING)
+            if entry is _MISSING:
+                entry = self._child(kids, keys, key)
+            if entry is None:  # codes, ids, references, extensions' _elements...
                 continue
+            sub, rule = entry
             if type(value) is str:
                 if value.strip():
-                    sub = (*keys, key)
-                    rule = rules.get(sub, _MISSING)
                     if rule is None:  # plain text, no hint
                         out.append(TextUnit(value, f"{path}.{key}", line))
                     elif rule.__class__ is tuple:  # a fixed hint (entity, confidence, only)
                         hint = rule
                         out.append(TextUnit(value, f"{path}.{key}", line, None, *hint))
-                    else:  # not cached yet, or decided by the parent element or the value
+                    else:  # decided by the parent element (identifier, telecom) or the value
                         self.leaf(value, node, sub, f"{path}.{key}")
             elif type(value) is dict:
-                self.walk(value, node, (*keys, key), f"{path}.{key}")
+                self.walk(value, node, sub, f"{path}.{key}")
             elif type(value) is list:  # inline too: most lists hold dicts or strings
-                sub = (*keys, key)
                 base = f"{path}.{key}"
                 for index, item in enumerate(value):
                     if type(item) is dict:
                         self.walk(item, node, sub, f"{base}[{index}]")
                     elif type(item) is str:
                         if item.strip():
-                            rule = rules.get(sub, _MISSING)
                             if rule is None:
                                 out.append(TextUnit(item, f"{base}[{index}]", line))
                             elif rule.__class__ is tuple:
@@ -538,7 +567,9 @@ class FhirNdjsonReader(BudgetedReader):
     def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
         limit = get_limits().max_load_bytes
         offset = 0
+        deadline = Deadline()  # blank lines yield nothing: the budget is checked here too
         for number, raw in enumerate(iter(lambda: stream.readline(limit + 1), b""), start=1):
+            deadline.tick()
             start = offset
             offset += len(raw)
             if len(raw) > limit:

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from phiward.core.entities import EntityType as E
 from phiward.formats._base import TextUnit
-from phiward.formats._limits import HINT_ONLY_FROM, BudgetedReader, error
+from phiward.formats._limits import HINT_ONLY_FROM, BudgetedReader, Deadline, error
 
 # Field kinds: how a field's components are typed.
 XPN = "XPN"  # person name: 1 family, 2 given, 3 middle (4 suffix, 5 prefix are not identifying)
@@ -278,7 +278,9 @@ class Hl7Reader(BudgetedReader):
 
     def _units(self, stream: BinaryIO, filename: str) -> Iterator[TextUnit]:
         delims: Delimiters | None = None
+        deadline = Deadline()
         for number, offset, raw in _split_lines(stream):
+            deadline.tick()
             if raw is TOO_LONG:
                 yield error("segment too long", line=number)
                 continue

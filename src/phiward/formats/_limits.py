@@ -4,9 +4,10 @@ A pathological file (a zip bomb, a PDF with a million empty pages, an HL7 file o
 segment) must cost a bounded amount of time and memory and end in a clear ``skipped:...`` unit,
 never in an exhausted worker. Limits are checked between units, and a text unit longer than
 ``max_unit_chars`` is handed on in chunks so the time limit is checked again while the detection
-engine works through it. Readers whose parser has long loops of its own (PDF content streams)
-also check a :class:`Deadline` inside them. Parsers are additionally bounded by the byte caps below
-(how much a reader may load into memory, how much an archive may inflate).
+engine works through it. Readers also check a :class:`Deadline` inside the loops that can run
+long without producing a unit (empty rows, blank lines, coded XML elements) and, through pypdf's
+visitor callback, inside a PDF page's content stream. Parsers are additionally bounded by the
+byte caps below (how much a reader may load into memory, how much an archive may inflate).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ class FormatLimits:
     """Bounds for reading one file (settings section ``[formats]``, env ``PHIWARD_FORMATS__*``)."""
 
     max_seconds: float = 60.0
-    """Wall time per file, checked between units (and inside the PDF reader's page parsing)."""
+    """Wall time per file, checked after every unit, inside the readers' long loops and inside
+    the PDF reader's page parsing (see :class:`Deadline`)."""
     max_units: int = 2_000_000
     """Units yielded per file before the rest is skipped (each cell of a column batch counts)."""
     max_unit_chars: int = 1 << 20
@@ -127,16 +129,24 @@ class Deadline:
     check between units.
     """
 
-    __slots__ = ("at", "seconds")
+    __slots__ = ("at", "seconds", "ticks")
 
     def __init__(self) -> None:
         self.seconds = get_limits().max_seconds
         self.at = time.monotonic() + self.seconds
+        self.ticks = 0
 
     def check(self) -> None:
         """Raise :class:`TimeExceeded` when the time is over."""
         if time.monotonic() > self.at:
             raise TimeExceeded(f"over {self.seconds:g} s")
+
+    def tick(self, *_: object) -> None:
+        """One step of a long loop: :meth:`check` every 256 steps (accepts and ignores any
+        arguments, so it can be handed to a library as a callback)."""
+        self.ticks += 1
+        if not self.ticks & 0xFF:
+            self.check()
 
 
 _BREAK_WINDOW = 4096

@@ -21,6 +21,7 @@ from phiward.formats._base import TextUnit
 from phiward.formats._limits import (
     BudgetedReader,
     BudgetExceeded,
+    Deadline,
     MiB,
     encrypted,
     error,
@@ -112,13 +113,16 @@ class DocxReader(BudgetedReader):
             value = getattr(props, key, None)
             if isinstance(value, str) and value.strip():
                 yield TextUnit(text=value, field=f"properties {key}")
+        deadline = Deadline()  # empty paragraphs and cells yield nothing: checked here too
         for number, paragraph in enumerate(document.paragraphs, start=1):
+            deadline.tick()
             text = paragraph.text
             if text.strip():
                 yield TextUnit(text=text, field=f"paragraph {number}")
         for t_index, table in enumerate(document.tables, start=1):
             header: list[str] = []
             for r_index, row in enumerate(table.rows, start=1):
+                deadline.tick()
                 texts = [cell.text for cell in row.cells]
                 if r_index == 1:
                     header = [t.strip() for t in texts]
@@ -208,11 +212,13 @@ class XlsxReader(BudgetedReader):
             )
         except (KeyError, ValueError, zipfile.BadZipFile, TypeError) as exc:
             raise InputError(f"XLSX: not an Excel workbook ({type(exc).__name__})") from None
+        deadline = Deadline()
         try:
             for sheet in book.worksheets:
                 title = sheet.title
                 header: list[str] = []
                 for r_index, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                    deadline.tick()  # empty rows yield nothing: the budget is checked here too
                     texts = [_cell_text(v) for v in row]
                     if r_index == 1:
                         header = [t.strip() for t in texts]

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 from phiward.errors import InputError
 from phiward.formats._base import ColumnCells, TextUnit
-from phiward.formats._limits import BudgetedReader, encrypted, get_limits, skipped
+from phiward.formats._limits import BudgetedReader, Deadline, encrypted, get_limits, skipped
 
 
 def _flatten(value: Any, name: str) -> Iterator[tuple[str, str]]:
@@ -81,7 +81,9 @@ class ParquetReader(BudgetedReader):
         columns = [n for n in parquet.schema_arrow.names if n not in skip_columns]
         for name in sorted(skip_columns):
             yield skipped("binary column", name)
+        deadline = Deadline()  # all-null columns yield nothing: the budget is checked here too
         for group in range(parquet.num_row_groups):
+            deadline.check()
             table = parquet.read_row_group(group, columns=columns)
             for top, column in zip(table.column_names, table.columns, strict=True):
                 # Structs flatten to ``top.sub`` columns inside Arrow (zero-copy, in C).

@@ -114,21 +114,13 @@ class PdfReader(BudgetedReader):
             if isinstance(value, str) and value.strip():
                 yield TextUnit(text=value, field=f"form:{name}")
         deadline = Deadline()
-        ticks = 0
-
-        def tick(*_: Any) -> None:
-            # pypdf calls this for every content-stream operator: one huge or crafted page
-            # cannot outrun the per-file time budget (checked every 256 operators).
-            nonlocal ticks
-            ticks += 1
-            if not ticks & 0xFF:
-                deadline.check()
-
         for number, page in enumerate(pdf.pages, start=1):
             field = f"page {number}"
             deadline.check()
             try:
-                text = page.extract_text(visitor_operand_before=tick) or ""
+                # pypdf calls the visitor for every content-stream operator: one huge or
+                # crafted page cannot outrun the per-file time budget.
+                text = page.extract_text(visitor_operand_before=deadline.tick) or ""
             except TimeExceeded:
                 raise
             except FileNotDecryptedError:

@@ -22,6 +22,7 @@ from phiward.formats._base import TextUnit
 from phiward.formats._limits import (
     HINT_ONLY_FROM,
     BudgetedReader,
+    Deadline,
     error,
     get_limits,
     read_limited,
@@ -132,9 +133,6 @@ def _telecom(value: str) -> tuple[E, str]:
     return E.PHONE, value
 
 
-_BLANKS = re.compile(r"\s+")
-
-
 def _text(element: Any) -> str:
     """Visible text under ``element``: pieces joined by one space (table cells stay apart),
     runs of whitespace folded to one space. Long text is not cut here: the reader budget
@@ -190,7 +188,10 @@ class CdaReader(BudgetedReader):
         namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
         tags = INTERESTING if namespace == CDA_NS else tuple(_local(t) for t in INTERESTING)
         value_tag = tags[INTERESTING.index(f"{{{CDA_NS}}}value")]
+        id_tag = f"{{{CDA_NS}}}id" if namespace == CDA_NS else "id"
+        deadline = Deadline()
         for element in root.iter(*tags):
+            deadline.tick()  # most elements yield nothing: the budget is checked here too
             tag = element.tag
             if tag == value_tag:
                 # The commonest element (coded entries, mostly without text): decided first.
@@ -207,7 +208,7 @@ class CdaReader(BudgetedReader):
             if name in ("patientRole", "patient"):
                 # The patient's ids are direct children: visit them from here rather than
                 # every <id> of every coded entry in the document.
-                for child in element.iterchildren(f"{{{namespace}}}id" if namespace else "id"):
+                for child in element.iterchildren(id_tag):
                     unit = self._element(child, "id", (name, ""), False)
                     if unit is not None:
                         yield unit
@@ -345,12 +346,13 @@ class XmlReader(BudgetedReader):
             yield problem
             return
         out: list[TextUnit] = []
-        _generic(root, f"/{_local(root.tag)}", out)
+        _generic(root, f"/{_local(root.tag)}", out, Deadline())
         yield from out
 
 
-def _generic(element: Any, path: str, out: list[TextUnit]) -> None:
+def _generic(element: Any, path: str, out: list[TextUnit], deadline: Deadline) -> None:
     """Attribute values, element text and tails (mixed content) with element paths."""
+    deadline.tick()
     for attr, value in element.attrib.items():
         if value and value.strip() and not str(attr).startswith("{http://www.w3.org/"):
             out.append(TextUnit(text=value, field=f"{path}/@{_local(attr)}"))
@@ -358,7 +360,7 @@ def _generic(element: Any, path: str, out: list[TextUnit]) -> None:
         out.append(TextUnit(text=element.text.strip(), field=path))
     children = [c for c in element if isinstance(c.tag, str)]
     for child, child_path in zip(children, _child_paths(children, path), strict=True):
-        _generic(child, child_path, out)
+        _generic(child, child_path, out, deadline)
         if child.tail and child.tail.strip():
             out.append(TextUnit(text=child.tail.strip(), field=path))
 
