@@ -143,6 +143,38 @@ def test_keys_lifecycle(home: Path, tmp_path: Path) -> None:
         g.decrypt(tokens[1], table="t", column="c", record_id="r")
 
 
+def test_keys_create_kdf_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    home = Path(os.environ["PHIWARD_HOME"])
+    monkeypatch.setenv("PHIWARD_KEYSTORE_PASSPHRASE", "a long passphrase")
+    code, _, err = run("keys", "create", "app", "--kdf", "scrypt")
+    assert code == 0, err
+    assert json.loads((home / "keystore.json").read_text())["kdf"]["name"] == "scrypt"
+    code, _, err = run("keys", "create", "other", "--kdf", "argon2id")
+    assert code == 4 and "already uses scrypt" in err
+    assert run("keys", "create", "third")[0] == 0  # no --kdf: the store keeps its KDF
+    code, _, err = run("keys", "create", "x", "--kdf", "bcrypt")
+    assert code == 2 and "bcrypt" in err
+
+
+def test_keys_create_defaults_to_argon2id(monkeypatch: pytest.MonkeyPatch) -> None:
+    home = Path(os.environ["PHIWARD_HOME"])
+    monkeypatch.setenv("PHIWARD_KEYSTORE_PASSPHRASE", "a long passphrase")
+    code, _, err = run("keys", "create", "app")
+    assert code == 0, err
+    kdf = json.loads((home / "keystore.json").read_text())["kdf"]
+    assert kdf["name"] == "argon2id" and kdf["memory_kib"] == 65536
+    monkeypatch.setenv("PHIWARD_KEYSTORE_PASSPHRASE", "not the passphrase")
+    code, _, err = run("keys", "list")
+    assert code == 4 and "wrong passphrase" in err
+
+
+def test_kdf_with_master_key_is_a_clear_error(master_key_env: str) -> None:
+    code, _, err = run("keys", "create", "app", "--kdf", "scrypt")
+    assert code == 4 and "passphrase-protected" in err
+    code, _, err = run("keys", "create", "k", "--kms", "--kdf", "scrypt")
+    assert code == 2 and "--kdf" in err
+
+
 def test_missing_unlock_is_a_clear_error() -> None:
     code, _, err = run("keys", "list")
     assert code == 4 and "PHIWARD_MASTER_KEY" in err

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import json
 import os
 import stat
@@ -38,8 +39,90 @@ def test_group_readable_keystore_refused(store: LocalKeyStore) -> None:
         LocalKeyStore.open()
 
 
-def test_passphrase_keystore_uses_scrypt(tmp_path: Path) -> None:
-    ks = LocalKeyStore(tmp_path / "ks.json", passphrase="correct horse", scrypt_n=2**14)
+# Small argon2id costs keep the tests fast; the defaults (64 MiB, t=3, p=4) are checked below.
+FAST_ARGON2 = {"argon2_memory_kib": 256, "argon2_iterations": 1, "argon2_lanes": 2}
+
+# A key store written by phiward before argon2id existed (scrypt N=2^14, passphrase
+# "correct horse battery staple"), byte for byte; its key "legacy" has this material.
+LEGACY_SCRYPT_STORE = {
+    "format": "phiward-keystore-1",
+    "kdf": {"name": "scrypt", "n": 16384, "r": 8, "p": 1, "salt": "Pc85oDeFMqMGl58hyat8kg=="},
+    "nonce": "TyL7pqoy0Da1rnRW",
+    "ciphertext": "fo+kuw91PDeihclGoQEVj5FQTywCV6xIK+epc/tM/YuIZKGJmAfkc47X5J+MnI5KzOthLQs1TlL09"
+    "Ol4IcjiN1PbYHTG8cwnZ0k8FRQNwc3iHT913zo2ib+tPR07R8hMZJJBLgAXkbUUd0FlVgBABMhbOnWtBWZ/bbXjwd/qw"
+    "m/9styqlwlIkEZb8qybBshTV6w081D9CPJW/lTEuG7nh0u2nwVzP/w/QFmVgi64wb4BM/2NFB0ch7a6NZAzqOX2GxVTt"
+    "jOYvfCPz0UGcvibZgXa9SZ7P0E2omJGwc6T85Sb2k9ALEY7pA==",
+}
+LEGACY_MATERIAL = "79a2752052aa5510da277e5c6578fa8af8dd8d99312413375a3301ae53113740"
+
+
+def test_new_passphrase_keystore_uses_argon2id(tmp_path: Path) -> None:
+    ks = LocalKeyStore(tmp_path / "ks.json", passphrase="correct horse", **FAST_ARGON2)  # type: ignore[arg-type]
+    ks.create_key("k")
+    doc = json.loads((tmp_path / "ks.json").read_text())
+    assert doc["kdf"]["name"] == "argon2id" and ks.kdf_name == "argon2id"
+    assert (doc["kdf"]["memory_kib"], doc["kdf"]["iterations"], doc["kdf"]["lanes"]) == (256, 1, 2)
+    again = LocalKeyStore(tmp_path / "ks.json", passphrase="correct horse", kdf="scrypt")
+    assert again.material("k") == ks.material("k") and again.kdf_name == "argon2id"
+    with pytest.raises(DecryptionError, match="wrong passphrase"):
+        LocalKeyStore(tmp_path / "ks.json", passphrase="wrong")
+    with pytest.raises(ConfigError, match="passphrase-protected"):
+        LocalKeyStore(tmp_path / "ks.json", master_key=os.urandom(32))
+
+
+def test_argon2id_defaults_follow_rfc_9106(tmp_path: Path) -> None:
+    ks = LocalKeyStore(tmp_path / "ks.json", passphrase="pw")
+    ks.create_key("k")
+    kdf = json.loads((tmp_path / "ks.json").read_text())["kdf"]
+    assert (kdf["memory_kib"], kdf["iterations"], kdf["lanes"]) == (65536, 3, 4)
+    assert len(base64.b64decode(kdf["salt"])) == 16
+    assert LocalKeyStore(tmp_path / "ks.json", passphrase="pw").exists("k")
+
+
+def test_store_written_before_argon2id_still_opens(tmp_path: Path) -> None:
+    path = tmp_path / "keystore.json"
+    path.write_text(json.dumps(LEGACY_SCRYPT_STORE))
+    path.chmod(0o600)
+    ks = LocalKeyStore(path, passphrase="correct horse battery staple")
+    assert ks.kdf_name == "scrypt" and ks.material("legacy").hex() == LEGACY_MATERIAL
+    ks.create_key("added")  # writing keeps the store's own KDF and parameters
+    doc = json.loads(path.read_text())
+    assert doc["kdf"] == LEGACY_SCRYPT_STORE["kdf"]
+    reopened = LocalKeyStore(path, passphrase="correct horse battery staple")
+    assert reopened.exists("added") and reopened.material("legacy").hex() == LEGACY_MATERIAL
+    with pytest.raises(DecryptionError, match="wrong passphrase"):
+        LocalKeyStore(path, passphrase="correct horse battery stapler")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"memory_kib": 2**40},
+        {"iterations": 0},
+        {"lanes": 1000},
+        {"memory_kib": "lots"},
+        {"name": "argon2d"},
+    ],
+)
+def test_bad_kdf_parameters_are_clear_errors(tmp_path: Path, change: dict[str, object]) -> None:
+    ks = LocalKeyStore(tmp_path / "ks.json", passphrase="pw", **FAST_ARGON2)  # type: ignore[arg-type]
+    ks.create_key("k")
+    doc = json.loads((tmp_path / "ks.json").read_text())
+    doc["kdf"].update(change)
+    (tmp_path / "ks.json").write_text(json.dumps(doc))
+    with pytest.raises(ConfigError, match=r"KDF|out of range"):
+        LocalKeyStore(tmp_path / "ks.json", passphrase="pw")
+
+
+def test_unknown_kdf_choice_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="argon2id or scrypt"):
+        LocalKeyStore(tmp_path / "ks.json", passphrase="pw", kdf="pbkdf2")
+
+
+def test_passphrase_keystore_with_scrypt(tmp_path: Path) -> None:
+    ks = LocalKeyStore(
+        tmp_path / "ks.json", passphrase="correct horse", kdf="scrypt", scrypt_n=2**14
+    )
     ks.create_key("k")
     doc = json.loads((tmp_path / "ks.json").read_text())
     assert doc["kdf"]["name"] == "scrypt" and doc["kdf"]["n"] == 2**14

@@ -34,7 +34,7 @@ from phiward.crypto import (
     rewrap_keys,
     shred_subject,
 )
-from phiward.crypto._local import MASTER_KEY_ENV, PASSPHRASE_ENV
+from phiward.crypto._local import KDFS, MASTER_KEY_ENV, PASSPHRASE_ENV
 from phiward.crypto._util import parse_context_arg
 from phiward.errors import (
     ConfigError,
@@ -52,6 +52,13 @@ class OutputFormat(StrEnum):
 
     table = "table"
     json = "json"
+
+
+class KdfChoice(StrEnum):
+    """Passphrase KDFs for a new local key store."""
+
+    argon2id = "argon2id"
+    scrypt = "scrypt"
 
 
 keys_app = typer.Typer(
@@ -96,17 +103,33 @@ def _crypto_errors(func: Callable[P, R]) -> Callable[P, R]:
     return guarded(wrapper)
 
 
-def _open_store(*, creating: bool = False) -> LocalKeyStore:
+def _open_store(*, creating: bool = False, kdf: str | None = None) -> LocalKeyStore:
+    """Open the local key store. ``kdf`` (``--kdf``) picks the passphrase KDF of a store about to
+    be created; naming a KDF that an existing store does not use is an error, not a silent no-op."""
     settings = load_settings()
     if os.environ.get(MASTER_KEY_ENV) or os.environ.get(PASSPHRASE_ENV):
-        return LocalKeyStore.open(settings.home)
-    if not sys.stdin.isatty():
+        store = LocalKeyStore.open(settings.home, kdf=kdf or KDFS[0])
+    elif not sys.stdin.isatty():
         raise ConfigError(
             f"the local key store needs {MASTER_KEY_ENV} (32-byte hex/base64 key) or "
             f"{PASSPHRASE_ENV}; no terminal to prompt for a passphrase"
         )
-    passphrase = typer.prompt("Key store passphrase", hide_input=True, confirmation_prompt=creating)
-    return LocalKeyStore.open(settings.home, passphrase=passphrase)
+    else:
+        passphrase = typer.prompt(
+            "Key store passphrase", hide_input=True, confirmation_prompt=creating
+        )
+        store = LocalKeyStore.open(settings.home, passphrase=passphrase, kdf=kdf or KDFS[0])
+    if kdf is not None and store.kdf_name != kdf:
+        if store.kdf_name == "master-key-hkdf-sha256":
+            raise ConfigError(
+                f"--kdf applies to passphrase-protected key stores; this one is unlocked by "
+                f"{MASTER_KEY_ENV}"
+            )
+        raise ConfigError(
+            f"the key store {store.path} already uses {store.kdf_name}; --kdf only applies when "
+            "a new key store is created"
+        )
+    return store
 
 
 def _key_table(db: str | None) -> KeyTable:
@@ -137,7 +160,7 @@ DbOpt = Annotated[
 
 @keys_app.command("create")
 @_crypto_errors
-def keys_create(
+def keys_create(  # noqa: PLR0917 - one parameter per CLI option
     name: Annotated[str, typer.Argument(help="Local key name, or a KMS alias with --kms.")],
     kms: Annotated[
         bool, typer.Option("--kms", help="Create an AWS KMS key (NAME becomes its alias).")
@@ -151,15 +174,26 @@ def keys_create(
             "--kind", help="Local keys: aes-256 (wraps data keys) or hmac-sha256 (blind indexes)."
         ),
     ] = "aes-256",
+    kdf: Annotated[
+        KdfChoice | None,
+        typer.Option(
+            "--kdf",
+            help="Passphrase KDF when this creates the local key store: argon2id (default, "
+            "RFC 9106 t=3 p=4 m=64 MiB) or scrypt (N=2^17 r=8 p=1).",
+        ),
+    ] = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Create a master key. Prints its id and version, never its material."""
+    if kms and kdf is not None:
+        raise fail("--kdf applies to the local key store, not to --kms keys", ExitCode.USAGE)
     if kms:
         alias = name if name.startswith("alias/") else f"alias/{name}"
         info = KmsKeyProvider().create_key(alias, multi_region=multi_region)
     else:
         try:
-            info = _open_store(creating=True).create_key(name, kind=kind)
+            store = _open_store(creating=True, kdf=kdf.value if kdf is not None else None)
+            info = store.create_key(name, kind=kind)
         except ValueError as exc:
             raise fail(str(exc), ExitCode.USAGE) from None
     if fmt is OutputFormat.json:
