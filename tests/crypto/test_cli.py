@@ -36,6 +36,7 @@ def test_help_documents_every_command() -> None:
         ["keys", "rotate"],
         ["keys", "rewrap"],
         ["keys", "shred"],
+        ["keys", "replicate"],
         ["encrypt"],
         ["decrypt"],
     ):
@@ -173,6 +174,27 @@ def test_kdf_with_master_key_is_a_clear_error(master_key_env: str) -> None:
     assert code == 4 and "passphrase-protected" in err
     code, _, err = run("keys", "create", "k", "--kms", "--kdf", "scrypt")
     assert code == 2 and "--kdf" in err
+
+
+@pytest.mark.moto
+def test_kms_multi_region_cli(moto_reset: str) -> None:
+    code, out, err = run(
+        "keys", "create", "mr", "--kms", "--multi-region", "--replica-region", "us-west-2",
+        "--format", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    made = json.loads(out)
+    assert [r.split(":")[3] for r in made["replicas"]] == ["us-west-2"]
+    code, out, err = run("keys", "replicate", "alias/mr", "--region", "eu-west-1", "--alias", "mr")
+    assert code == 0, err
+    replica = out.decode().split()[-1]
+    assert replica.startswith("arn:aws:kms:eu-west-1:") and replica.endswith(
+        made["key_id"].rsplit("/", 1)[1]
+    )
+    code, _, err = run("keys", "create", "x", "--replica-region", "us-west-2")
+    assert code == 2 and "--replica-region needs --kms --multi-region" in err
+    code, _, err = run("keys", "replicate", "app", "--region", "us-west-2")
+    assert code == 2 and "not an AWS KMS key" in err
 
 
 def test_missing_unlock_is_a_clear_error() -> None:

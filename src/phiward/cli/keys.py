@@ -168,6 +168,14 @@ def keys_create(  # noqa: PLR0917 - one parameter per CLI option
     multi_region: Annotated[
         bool, typer.Option("--multi-region", help="With --kms: a multi-region (mrk-) key.")
     ] = False,
+    replica_regions: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--replica-region",
+            help="With --kms --multi-region: replicate the key into this region (repeatable); "
+            "each replica gets the same alias there.",
+        ),
+    ] = None,
     kind: Annotated[
         str,
         typer.Option(
@@ -187,9 +195,13 @@ def keys_create(  # noqa: PLR0917 - one parameter per CLI option
     """Create a master key. Prints its id and version, never its material."""
     if kms and kdf is not None:
         raise fail("--kdf applies to the local key store, not to --kms keys", ExitCode.USAGE)
+    if replica_regions and not (kms and multi_region):
+        raise fail("--replica-region needs --kms --multi-region", ExitCode.USAGE)
     if kms:
         alias = name if name.startswith("alias/") else f"alias/{name}"
-        info = KmsKeyProvider().create_key(alias, multi_region=multi_region)
+        info = KmsKeyProvider().create_key(
+            alias, multi_region=multi_region, replica_regions=replica_regions or ()
+        )
     else:
         try:
             store = _open_store(creating=True, kdf=kdf.value if kdf is not None else None)
@@ -203,10 +215,33 @@ def keys_create(  # noqa: PLR0917 - one parameter per CLI option
                 "provider": info.provider,
                 "version": info.current_version,
                 "kind": info.kind,
+                "replicas": list(info.replicas),
             }
         )
     else:
         typer.echo(f"created {info.provider} key {info.key_id} ({info.current_version})")
+        for replica in info.replicas:
+            typer.echo(f"replicated to {replica}")
+
+
+@keys_app.command("replicate")
+@_crypto_errors
+def keys_replicate(
+    key: Annotated[str, typer.Argument(help="Multi-region KMS key: mrk- id, alias or ARN.")],
+    region: Annotated[str, typer.Option("--region", help="Region to replicate it into.")],
+    alias: Annotated[
+        str | None, typer.Option("--alias", help="Alias to create for the replica there.")
+    ] = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Replicate a multi-region AWS KMS key into another region (ReplicateKey)."""
+    if not is_kms_key_ref(key):
+        raise fail(f"{key!r} is not an AWS KMS key reference", ExitCode.USAGE)
+    replica = KmsKeyProvider().replicate_key(key, region, alias=alias)
+    if fmt is OutputFormat.json:
+        _emit_json({"replica": replica, "region": region})
+    else:
+        typer.echo(f"replicated to {replica}")
 
 
 @keys_app.command("list")

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from phiward.core.events import SecurityEvent, emit
 from phiward.crypto._cache import CacheLimits, DataKeyCache
 from phiward.crypto._keytable import KeyRow, KeyTable, check_provider
+from phiward.crypto._kms import mrk_match
 from phiward.crypto._providers import KeyProvider
 from phiward.crypto._util import b64_decode_fast, b64_decode_strict, b64_encode_str
 from phiward.errors import DecryptionError, KeyNotFoundError
@@ -219,8 +220,15 @@ class FieldEncryptor:
         if row.wrapped is None:
             raise KeyNotFoundError(f"data key {hex_id} was crypto-shredded; the data is gone")
         check_provider(row, self.provider.name)
+        # A row wrapped under another region's replica of this encryptor's multi-region KMS key
+        # (same mrk- id, account and partition) is unwrapped through this encryptor's key, i.e.
+        # in its region: an MRK replica decrypts what its siblings encrypted (disaster recovery,
+        # regional read replicas). Anything else goes to the key named in the row.
+        unwrap_with = row.master_key_id
+        if unwrap_with != self.master_key_id and mrk_match(unwrap_with, self.master_key_id):
+            unwrap_with = self.master_key_id
         plaintext = self.provider.decrypt_data_key(
-            row.wrapped, row.master_key_id, _wrap_context(row.tenant, hex_id, row.subject)
+            row.wrapped, unwrap_with, _wrap_context(row.tenant, hex_id, row.subject)
         )
         live = _Live(raw_id, hex_id, AESGCM(plaintext), b"", row.tenant)
         self.cache.put(ck, live)
