@@ -319,3 +319,15 @@ def test_shredding_through_another_encryptor_retires_the_key(
     second = a.encrypt("b", subject="s", **WHERE)
     assert token_key_id(second) != token_key_id(first)
     assert a.decrypt_str(second, **WHERE) == "b"
+
+
+def test_many_columns_beyond_the_aad_head_cache(store: LocalKeyStore, key_table: KeyTable) -> None:
+    """The per-key cache of AAD heads is bounded; columns beyond it still bind correctly."""
+    f = _fields(store, key_table)
+    tokens = [f.encrypt(f"v{i}", table="t", column=f"c{i}", record_id="r") for i in range(300)]
+    g = _fields(store, key_table)  # cold: its heads are built while decrypting
+    for i in (0, 255, 256, 299):
+        assert f.decrypt_str(tokens[i], table="t", column=f"c{i}", record_id="r") == f"v{i}"
+        assert g.decrypt_str(tokens[i], table="t", column=f"c{i}", record_id="r") == f"v{i}"
+        with pytest.raises(DecryptionError):
+            f.decrypt(tokens[i], table="t", column=f"c{i + 1}", record_id="r")

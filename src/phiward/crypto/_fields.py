@@ -51,7 +51,7 @@ _LABEL = b"phiward-field-v1"
 _pack_i = struct.Struct(">I").pack
 _monotonic = time.monotonic
 _pack_nonce = struct.Struct(">4sQ").pack
-_MAX_HEADS = 4096  # cached AAD heads per data key (distinct table/column pairs)
+_MAX_HEADS = 256  # cached AAD heads per data key (table/column pairs; more are built per call)
 _MISMATCH = (
     "field token does not authenticate: tampered, or bound to another table/column/record/tenant"
 )
