@@ -36,6 +36,7 @@ def test_help_documents_every_command() -> None:
         ["keys", "rotate"],
         ["keys", "rewrap"],
         ["keys", "shred"],
+        ["keys", "replicate"],
         ["encrypt"],
         ["decrypt"],
     ):
@@ -143,6 +144,59 @@ def test_keys_lifecycle(home: Path, tmp_path: Path) -> None:
         g.decrypt(tokens[1], table="t", column="c", record_id="r")
 
 
+def test_keys_create_kdf_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    home = Path(os.environ["PHIWARD_HOME"])
+    monkeypatch.setenv("PHIWARD_KEYSTORE_PASSPHRASE", "a long passphrase")
+    code, _, err = run("keys", "create", "app", "--kdf", "scrypt")
+    assert code == 0, err
+    assert json.loads((home / "keystore.json").read_text())["kdf"]["name"] == "scrypt"
+    code, _, err = run("keys", "create", "other", "--kdf", "argon2id")
+    assert code == 4 and "already uses scrypt" in err
+    assert run("keys", "create", "third")[0] == 0  # no --kdf: the store keeps its KDF
+    code, _, err = run("keys", "create", "x", "--kdf", "bcrypt")
+    assert code == 2 and "bcrypt" in err
+
+
+def test_keys_create_defaults_to_argon2id(monkeypatch: pytest.MonkeyPatch) -> None:
+    home = Path(os.environ["PHIWARD_HOME"])
+    monkeypatch.setenv("PHIWARD_KEYSTORE_PASSPHRASE", "a long passphrase")
+    code, _, err = run("keys", "create", "app")
+    assert code == 0, err
+    kdf = json.loads((home / "keystore.json").read_text())["kdf"]
+    assert kdf["name"] == "argon2id" and kdf["memory_kib"] == 65536
+    monkeypatch.setenv("PHIWARD_KEYSTORE_PASSPHRASE", "not the passphrase")
+    code, _, err = run("keys", "list")
+    assert code == 4 and "wrong passphrase" in err
+
+
+def test_kdf_with_master_key_is_a_clear_error(master_key_env: str) -> None:
+    code, _, err = run("keys", "create", "app", "--kdf", "scrypt")
+    assert code == 4 and "passphrase-protected" in err
+    code, _, err = run("keys", "create", "k", "--kms", "--kdf", "scrypt")
+    assert code == 2 and "--kdf" in err
+
+
+@pytest.mark.moto
+def test_kms_multi_region_cli(moto_reset: str) -> None:
+    code, out, err = run(
+        "keys", "create", "mr", "--kms", "--multi-region", "--replica-region", "us-west-2",
+        "--format", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    made = json.loads(out)
+    assert [r.split(":")[3] for r in made["replicas"]] == ["us-west-2"]
+    code, out, err = run("keys", "replicate", "alias/mr", "--region", "eu-west-1", "--alias", "mr")
+    assert code == 0, err
+    replica = out.decode().split()[-1]
+    assert replica.startswith("arn:aws:kms:eu-west-1:") and replica.endswith(
+        made["key_id"].rsplit("/", 1)[1]
+    )
+    code, _, err = run("keys", "create", "x", "--replica-region", "us-west-2")
+    assert code == 2 and "--replica-region needs --kms --multi-region" in err
+    code, _, err = run("keys", "replicate", "app", "--region", "us-west-2")
+    assert code == 2 and "not an AWS KMS key" in err
+
+
 def test_missing_unlock_is_a_clear_error() -> None:
     code, _, err = run("keys", "list")
     assert code == 4 and "PHIWARD_MASTER_KEY" in err
@@ -196,20 +250,3 @@ def test_identifier_shaped_context_is_refused(home: Path, tmp_path: Path) -> Non
         "--allow-identifier-context",
     )
     assert code == 0, err
-
-
-def test_keys_create_chooses_the_kdf_of_a_new_passphrase_store(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("PHIWARD_MASTER_KEY", raising=False)
-    monkeypatch.setenv("PHIWARD_KEYSTORE_PASSPHRASE", "correct horse battery staple")
-    code, _, err = run("keys", "create", "a", "--kdf", "md5")
-    assert code == 2 and "--kdf must be one of argon2id, scrypt" in err
-    code, _, err = run("keys", "create", "a", "--kdf", "scrypt")
-    assert code == 0, err
-    assert LocalKeyStore.open().kdf == "scrypt"
-    code, _, err = run("keys", "create", "b", "--kdf", "argon2id")
-    assert code == 4 and "already exists with KDF scrypt" in err
-    code, _, err = run("keys", "create", "b")  # no --kdf: the store keeps its own
-    assert code == 0, err
-    assert LocalKeyStore.open().exists("b")

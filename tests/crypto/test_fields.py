@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 
@@ -31,7 +32,11 @@ def _fields(store: LocalKeyStore, table: KeyTable, **kw: object) -> FieldEncrypt
 def test_round_trip_text_and_binary(store: LocalKeyStore, key_table: KeyTable) -> None:
     f = _fields(store, key_table)
     token = f.encrypt("123-45-6789", **WHERE)
-    assert token.startswith("pw1.") and "123" not in token
+    assert token.startswith("pw2A") and "123" not in token
+    # text form 2 is one base64 string: magic a7 0d 80, key id, nonce, ciphertext, tag
+    body = base64.b64decode(token, validate=True)
+    assert body[:3] == b"\xa7\x0d\x80" and len(body) == 3 + 16 + 12 + 11 + 16
+    assert body[3:19].hex() == token_key_id(token)
     assert f.decrypt_str(token, **WHERE) == "123-45-6789"
     blob = f.encrypt_bytes(b"\x00\xff", **WHERE)
     assert blob[0] == 1 and len(blob) == 1 + 16 + 12 + 2 + 16
@@ -93,7 +98,60 @@ def test_base64url_round_trip(data: bytes) -> None:
     assert b64url_decode(b64url_encode(data)) == data
 
 
-@pytest.mark.parametrize("bad", ["", "pw1.", "pw1.!!!!", "pw2.AAAA", "pw1." + "A" * 10, "pw1.A"])
+def _as_v1(token: str) -> str:
+    """The same token in text form 1 (``pw1.`` + base64 of the body without the magic)."""
+    return "pw1." + base64.b64encode(base64.b64decode(token)[3:]).decode()
+
+
+def test_text_form_1_tokens_still_decrypt(store: LocalKeyStore, key_table: KeyTable) -> None:
+    f = _fields(store, key_table)
+    token = f.encrypt("123-45-6789", **WHERE)
+    old = _as_v1(token)
+    assert old.startswith("pw1.")
+    assert token_key_id(old) == token_key_id(token)
+    assert f.decrypt_str(old, **WHERE) == "123-45-6789"
+    assert _fields(store, key_table).decrypt_str(old, **WHERE) == "123-45-6789"  # cold cache
+    with pytest.raises(DecryptionError, match="does not authenticate"):
+        f.decrypt(old, **{**WHERE, "record_id": "p-18"})
+    tampered = old[:-6] + ("A" if old[-6] != "A" else "B") + old[-5:]
+    with pytest.raises(DecryptionError):
+        f.decrypt(tampered, **WHERE)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.binary(max_size=200), st.integers(min_value=0), st.integers(min_value=1, max_value=63))
+def test_any_tampered_text_token_character_fails(value: bytes, pos: int, shift: int) -> None:
+    import tempfile
+    from pathlib import Path
+
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    with tempfile.TemporaryDirectory() as tmp:
+        ks = LocalKeyStore(Path(tmp) / "ks.json", master_key=os.urandom(32))
+        ks.create_key("app")
+        f = FieldEncryptor(ks, KeyTable(f"sqlite:///{tmp}/k.db"), "app")
+        token = f.encrypt(value, **WHERE)
+        for tok in (token, _as_v1(token)):
+            chars = list(tok)
+            i = pos % len(chars)
+            if chars[i] not in alphabet:  # padding or the '.': any change is malformed
+                chars[i] = "A" if chars[i] != "A" else "B"
+            else:
+                chars[i] = alphabet[(alphabet.index(chars[i]) + shift) % 64]
+            bad = "".join(chars)
+            try:
+                got = f.decrypt(bad, **WHERE)
+            except (DecryptionError, KeyNotFoundError):
+                continue
+            # Only a change in the unused low bits of the last data character before the
+            # padding decodes to the same bytes; anything that decrypts must be the original.
+            assert got == value
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["", "pw1.", "pw1.!!!!", "pw2.AAAA", "pw1." + "A" * 10, "pw1.A", "pw2A", "pw2A!!!!",
+     "pw2A" + "A" * 20, "pw2" + "A" * 80, "pw2A" + "A" * 59],
+)  # fmt: skip
 def test_malformed_tokens_are_clear_errors(
     store: LocalKeyStore, key_table: KeyTable, bad: str
 ) -> None:
@@ -245,6 +303,31 @@ def test_text_token_parser_only_raises_phiward_errors(text: str) -> None:
         ks = LocalKeyStore(Path(tmp) / "ks.json", master_key=os.urandom(32))
         ks.create_key("app")
         f = FieldEncryptor(ks, KeyTable(f"sqlite:///{tmp}/k.db"), "app")
-        for candidate in (text, "pw1." + text):
+        for candidate in (text, "pw1." + text, "pw2A" + text):
             with pytest.raises((DecryptionError, KeyNotFoundError)):
                 f.decrypt(candidate, **WHERE)
+
+
+def test_shredding_through_another_encryptor_retires_the_key(
+    store: LocalKeyStore, key_table: KeyTable
+) -> None:
+    """Encryptors sharing a cache: shredding through one stops the other encrypting with it."""
+    a = _fields(store, key_table)
+    b = _fields(store, key_table, cache=a.cache)
+    first = a.encrypt("a", subject="s", **WHERE)
+    assert b.shred_subject("s") == 1
+    second = a.encrypt("b", subject="s", **WHERE)
+    assert token_key_id(second) != token_key_id(first)
+    assert a.decrypt_str(second, **WHERE) == "b"
+
+
+def test_many_columns_beyond_the_aad_head_cache(store: LocalKeyStore, key_table: KeyTable) -> None:
+    """The per-key cache of AAD heads is bounded; columns beyond it still bind correctly."""
+    f = _fields(store, key_table)
+    tokens = [f.encrypt(f"v{i}", table="t", column=f"c{i}", record_id="r") for i in range(300)]
+    g = _fields(store, key_table)  # cold: its heads are built while decrypting
+    for i in (0, 255, 256, 299):
+        assert f.decrypt_str(tokens[i], table="t", column=f"c{i}", record_id="r") == f"v{i}"
+        assert g.decrypt_str(tokens[i], table="t", column=f"c{i}", record_id="r") == f"v{i}"
+        with pytest.raises(DecryptionError):
+            f.decrypt(tokens[i], table="t", column=f"c{i + 1}", record_id="r")

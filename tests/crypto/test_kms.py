@@ -20,7 +20,12 @@ from phiward.crypto import (
     rewrap_keys,
 )
 from phiward.crypto._kms import is_kms_key_ref, mrk_match, region_of
-from phiward.errors import DecryptionError, KeyNotFoundError, KeyProviderUnavailable
+from phiward.errors import (
+    DecryptionError,
+    KeyNotFoundError,
+    KeyProviderError,
+    KeyProviderUnavailable,
+)
 
 pytestmark = pytest.mark.moto
 WHERE = {"table": "t", "column": "c", "record_id": "r"}
@@ -207,3 +212,75 @@ def test_multi_region_edk_is_routed_to_the_replica_region(moto_reset: str) -> No
     with pytest.raises(DecryptionError) as wrong:
         decrypt(blob, KmsKeyring(kms, plain_west))
     assert wrong.value.reason == "wrong-key"
+
+
+def test_multi_region_key_created_with_replicas_and_regional_aliases(
+    moto_reset: str, events: list[SecurityEvent]
+) -> None:
+    import boto3
+
+    kms = KmsKeyProvider()
+    info = kms.create_key("alias/mr", multi_region=True, replica_regions=["us-west-2", "eu-west-1"])
+    key_id = info.key_id.rsplit("/", 1)[1]
+    assert key_id.startswith("mrk-") and region_of(info.key_id) == "us-east-1"
+    assert [region_of(r) for r in info.replicas] == ["us-west-2", "eu-west-1"]
+    for replica in info.replicas:
+        assert replica.endswith(key_id) and mrk_match(replica, info.key_id)
+        regional = boto3.client("kms", region_name=region_of(replica))
+        meta = regional.describe_key(KeyId="alias/mr")["KeyMetadata"]  # the alias, per region
+        assert meta["Arn"] == replica
+        assert meta["MultiRegionConfiguration"]["MultiRegionKeyType"] == "REPLICA"
+        assert meta["MultiRegionConfiguration"]["PrimaryKey"]["Arn"] == info.key_id
+    # Replicating "from" a replica replicates the primary.
+    third = kms.replicate_key(info.replicas[0], "ap-south-1")
+    meta = boto3.client("kms", region_name="ap-south-1").describe_key(KeyId=third)["KeyMetadata"]
+    assert meta["MultiRegionConfiguration"]["PrimaryKey"]["Arn"] == info.key_id
+    replicated = [e for e in events if e.action == "key.replicate"]
+    assert [e.details["region"] for e in replicated] == ["us-west-2", "eu-west-1", "ap-south-1"]
+
+
+def test_replication_errors_are_clear(moto_reset: str) -> None:
+    kms = KmsKeyProvider()
+    single = kms.create_key().key_id
+    with pytest.raises(KeyProviderError, match="not a multi-region key"):
+        kms.replicate_key(single, "us-west-2")
+    with pytest.raises(KeyProviderError, match="need a multi-region key"):
+        kms.create_key(replica_regions=["us-west-2"])
+    mrk = kms.create_key(multi_region=True).key_id
+    with pytest.raises(KeyProviderError, match="already lives in us-east-1"):
+        kms.replicate_key(mrk, "us-east-1")
+    west = KmsKeyProvider(region="us-west-2")
+    west.create_key("alias/taken")
+    with pytest.raises(KeyProviderError, match="already names another key"):
+        kms.replicate_key(mrk, "us-west-2", alias="taken")
+
+
+def test_field_tokens_unwrap_through_the_local_mrk_replica(moto_reset: str, tmp_path: Path) -> None:
+    """Rows wrapped under the us-east-1 primary are unwrapped by an encryptor configured with the
+    us-west-2 replica *in us-west-2* (the MRK promise: a replica decrypts its siblings' data, e.g.
+    after failing over). moto cannot decrypt mrk- ciphertexts at all (AccessDenied, even in the
+    home region), so this checks where the Decrypt call goes; real KMS answers it."""
+    kms = KmsKeyProvider()
+    info = kms.create_key(multi_region=True, replica_regions=["us-west-2"])
+    primary, replica = info.key_id, info.replicas[0]
+    table = KeyTable(f"sqlite:///{tmp_path}/k.db")
+    token = FieldEncryptor(kms, table, primary).encrypt("failover", **WHERE)
+    calls: list[tuple[str, str]] = []
+    for arn in (primary, replica):
+        client = kms.client(arn)
+
+        def record(
+            params: dict[str, str], region: str = client.meta.region_name, **_: object
+        ) -> None:
+            calls.append((region, params["KeyId"]))
+
+        client.meta.events.register("before-parameter-build.kms.Decrypt", record)
+    with pytest.raises(KeyProviderUnavailable):  # moto's limitation, see above
+        FieldEncryptor(kms, table, replica).decrypt(token, **WHERE)
+    assert calls == [("us-west-2", replica)]
+    # An encryptor whose key is not a replica of the row's key goes to the row's key.
+    other_key = kms.create_key().key_id
+    calls.clear()
+    with pytest.raises(KeyProviderUnavailable):
+        FieldEncryptor(kms, table, other_key).decrypt(token, **WHERE)
+    assert calls == [("us-east-1", primary)]

@@ -34,7 +34,7 @@ from phiward.crypto import (
     rewrap_keys,
     shred_subject,
 )
-from phiward.crypto._local import DEFAULT_KDF, KDFS, MASTER_KEY_ENV, PASSPHRASE_ENV
+from phiward.crypto._local import KDFS, MASTER_KEY_ENV, PASSPHRASE_ENV
 from phiward.crypto._util import parse_context_arg
 from phiward.errors import (
     ConfigError,
@@ -52,6 +52,13 @@ class OutputFormat(StrEnum):
 
     table = "table"
     json = "json"
+
+
+class KdfChoice(StrEnum):
+    """Passphrase KDFs for a new local key store."""
+
+    argon2id = "argon2id"
+    scrypt = "scrypt"
 
 
 keys_app = typer.Typer(
@@ -97,9 +104,11 @@ def _crypto_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def _open_store(*, creating: bool = False, kdf: str | None = None) -> LocalKeyStore:
+    """Open the local key store. ``kdf`` (``--kdf``) picks the passphrase KDF of a store about to
+    be created; naming a KDF that an existing store does not use is an error, not a silent no-op."""
     settings = load_settings()
     if os.environ.get(MASTER_KEY_ENV) or os.environ.get(PASSPHRASE_ENV):
-        store = LocalKeyStore.open(settings.home, kdf=kdf or DEFAULT_KDF)
+        store = LocalKeyStore.open(settings.home, kdf=kdf or KDFS[0])
     elif not sys.stdin.isatty():
         raise ConfigError(
             f"the local key store needs {MASTER_KEY_ENV} (32-byte hex/base64 key) or "
@@ -109,11 +118,16 @@ def _open_store(*, creating: bool = False, kdf: str | None = None) -> LocalKeySt
         passphrase = typer.prompt(
             "Key store passphrase", hide_input=True, confirmation_prompt=creating
         )
-        store = LocalKeyStore.open(settings.home, passphrase=passphrase, kdf=kdf or DEFAULT_KDF)
-    if kdf is not None and store.kdf is not None and store.kdf != kdf:
+        store = LocalKeyStore.open(settings.home, passphrase=passphrase, kdf=kdf or KDFS[0])
+    if kdf is not None and store.kdf_name != kdf:
+        if store.kdf_name == "master-key-hkdf-sha256":
+            raise ConfigError(
+                f"--kdf applies to passphrase-protected key stores; this one is unlocked by "
+                f"{MASTER_KEY_ENV}"
+            )
         raise ConfigError(
-            f"the key store already exists with KDF {store.kdf}; --kdf only applies when "
-            "the first key creates it"
+            f"the key store {store.path} already uses {store.kdf_name}; --kdf only applies when "
+            "a new key store is created"
         )
     return store
 
@@ -146,15 +160,22 @@ DbOpt = Annotated[
 
 @keys_app.command("create")
 @_crypto_errors
-def keys_create(
+def keys_create(  # noqa: PLR0917 - one parameter per CLI option
     name: Annotated[str, typer.Argument(help="Local key name, or a KMS alias with --kms.")],
-    *,
     kms: Annotated[
         bool, typer.Option("--kms", help="Create an AWS KMS key (NAME becomes its alias).")
     ] = False,
     multi_region: Annotated[
         bool, typer.Option("--multi-region", help="With --kms: a multi-region (mrk-) key.")
     ] = False,
+    replica_regions: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--replica-region",
+            help="With --kms --multi-region: replicate the key into this region (repeatable); "
+            "each replica gets the same alias there.",
+        ),
+    ] = None,
     kind: Annotated[
         str,
         typer.Option(
@@ -162,24 +183,29 @@ def keys_create(
         ),
     ] = "aes-256",
     kdf: Annotated[
-        str | None,
+        KdfChoice | None,
         typer.Option(
             "--kdf",
-            help="Local store created by this key with a passphrase: argon2id (default; RFC 9106, "
-            "64 MiB, t=3, p=4) or scrypt (N=2^17, r=8, p=1). An existing store keeps its own.",
+            help="Passphrase KDF when this creates the local key store: argon2id (default, "
+            "RFC 9106 t=3 p=4 m=64 MiB) or scrypt (N=2^17 r=8 p=1).",
         ),
     ] = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Create a master key. Prints its id and version, never its material."""
-    if kdf is not None and kdf not in KDFS:
-        raise fail(f"--kdf must be one of {', '.join(KDFS)}", ExitCode.USAGE)
+    if kms and kdf is not None:
+        raise fail("--kdf applies to the local key store, not to --kms keys", ExitCode.USAGE)
+    if replica_regions and not (kms and multi_region):
+        raise fail("--replica-region needs --kms --multi-region", ExitCode.USAGE)
     if kms:
         alias = name if name.startswith("alias/") else f"alias/{name}"
-        info = KmsKeyProvider().create_key(alias, multi_region=multi_region)
+        info = KmsKeyProvider().create_key(
+            alias, multi_region=multi_region, replica_regions=replica_regions or ()
+        )
     else:
         try:
-            info = _open_store(creating=True, kdf=kdf).create_key(name, kind=kind)
+            store = _open_store(creating=True, kdf=kdf.value if kdf is not None else None)
+            info = store.create_key(name, kind=kind)
         except ValueError as exc:
             raise fail(str(exc), ExitCode.USAGE) from None
     if fmt is OutputFormat.json:
@@ -189,10 +215,33 @@ def keys_create(
                 "provider": info.provider,
                 "version": info.current_version,
                 "kind": info.kind,
+                "replicas": list(info.replicas),
             }
         )
     else:
         typer.echo(f"created {info.provider} key {info.key_id} ({info.current_version})")
+        for replica in info.replicas:
+            typer.echo(f"replicated to {replica}")
+
+
+@keys_app.command("replicate")
+@_crypto_errors
+def keys_replicate(
+    key: Annotated[str, typer.Argument(help="Multi-region KMS key: mrk- id, alias or ARN.")],
+    region: Annotated[str, typer.Option("--region", help="Region to replicate it into.")],
+    alias: Annotated[
+        str | None, typer.Option("--alias", help="Alias to create for the replica there.")
+    ] = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Replicate a multi-region AWS KMS key into another region (ReplicateKey)."""
+    if not is_kms_key_ref(key):
+        raise fail(f"{key!r} is not an AWS KMS key reference", ExitCode.USAGE)
+    replica = KmsKeyProvider().replicate_key(key, region, alias=alias)
+    if fmt is OutputFormat.json:
+        _emit_json({"replica": replica, "region": region})
+    else:
+        typer.echo(f"replicated to {replica}")
 
 
 @keys_app.command("list")

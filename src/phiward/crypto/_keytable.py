@@ -3,27 +3,39 @@
 Field tokens carry only a data-key id, so re-wrapping every data key under a new master key
 rewrites this table and never the data. Crypto-shredding deletes the wrapped key (the row stays as
 a tombstone so decryption says "shredded" instead of "unknown").
+
+The schema is created and upgraded by the Alembic migrations in ``phiward/crypto/migrations``
+(version table ``phiward_keys_alembic_version``, apart from the audit log's), run when a
+``KeyTable`` opens. A table made by the earlier ``metadata.create_all`` is adopted: stamped at
+revision 0001 after its columns are checked, with no row touched.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 from phiward.errors import ConfigError, KeyProviderError
 
 TABLE_NAME = "phiward_data_keys"
-VERSION_TABLE = "phiward_keys_version"
-FIRST_REVISION = "k0001"  # the schema create_all made before migrations existed
-_PG_LOCK_ID = 0x7068_6B65_7973  # "phkeys": one migrator at a time per database
+VERSION_TABLE = "phiward_keys_alembic_version"
+ADOPTED_REVISION = "0001"  # the schema metadata.create_all made before the migrations existed
+_PG_MIGRATE_LOCK = 0x70687761726B6579  # pg_advisory_xact_lock key ("phwarkey")
+
+# The runtime model of the table, for queries. Schema changes go through a new migration in
+# phiward/crypto/migrations/versions (and then here).
 
 metadata = sa.MetaData()
 data_keys = sa.Table(
@@ -62,11 +74,91 @@ _TABLES: weakref.WeakSet[KeyTable] = weakref.WeakSet()
 def _fresh_pools_after_fork() -> None:
     """Database connections must not be shared with a forked child (SQLAlchemy's advice):
     the child opens its own, leaving the parent's untouched."""
+    global _ALEMBIC_LOCK  # noqa: PLW0603 - a lock held by another thread at fork time
+    _ALEMBIC_LOCK = threading.Lock()
     for table in list(_TABLES):
         table.engine.dispose(close=False)
 
 
 os.register_at_fork(after_in_child=_fresh_pools_after_fork)
+
+
+# Alembic's ``context``/``op`` are process-global proxies: two threads running migrations at
+# once would swap each other's context, so commands run one at a time per process.
+_ALEMBIC_LOCK = threading.Lock()
+
+
+@functools.cache
+def _head_revision() -> str:
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 - see _alembic_config
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package ships its migrations
+        raise ConfigError("the key table migrations are missing from this installation")
+    return head
+
+
+def _alembic_config() -> Config:
+    # Alembic is imported on first use: it costs ~0.1 s, and most commands never open a table.
+    from alembic.config import Config  # noqa: PLC0415
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "phiward.crypto:migrations")
+    return cfg
+
+
+def _check_adoptable(conn: sa.Connection) -> None:
+    """A table named ``phiward_data_keys`` without a version row: adopt it only if it has the
+    columns ``metadata.create_all`` gave it (never stamp someone else's table)."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns(TABLE_NAME)}
+    missing = sorted({c.name for c in data_keys.columns} - have)
+    if missing:
+        raise ConfigError(
+            f"table {TABLE_NAME} exists but is not a phiward key table (missing columns: "
+            f"{', '.join(missing)}); not adopting it"
+        )
+
+
+def migrate(engine: Engine) -> str:
+    """Create or upgrade the key table's schema to the newest revision; adopt (stamp) a table
+    made by ``metadata.create_all``. Returns what it did: ``current``, ``created``,
+    ``adopted`` or ``upgraded``."""
+    from alembic import command  # noqa: PLC0415 - see _alembic_config
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
+
+    head = _head_revision()
+    try:
+        for attempt in (1, 2):
+            try:
+                with engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(
+                            sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATE_LOCK}
+                        )
+                    context = MigrationContext.configure(
+                        conn, opts={"version_table": VERSION_TABLE}
+                    )
+                    current = context.get_current_revision()
+                    if current == head:
+                        return "current"
+                    cfg = _alembic_config()
+                    cfg.attributes["connection"] = conn
+                    done = "upgraded" if current is not None else "created"
+                    with _ALEMBIC_LOCK:
+                        if current is None and sa.inspect(conn).has_table(TABLE_NAME):
+                            _check_adoptable(conn)
+                            command.stamp(cfg, ADOPTED_REVISION)
+                            done = "adopted"
+                        command.upgrade(cfg, "head")
+                    return done
+            except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError):
+                # SQLite has no DDL lock: another process may have created the schema between
+                # our look and our CREATE. Look again once; a real problem fails again.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+    except sa.exc.SQLAlchemyError as exc:
+        raise ConfigError(f"cannot prepare the key table: {exc.__class__.__name__}") from exc
 
 
 def _now() -> datetime:
@@ -85,27 +177,6 @@ def _row(r: sa.Row[tuple[object, ...]]) -> KeyRow:
         bytes(m["wrapped"]) if m["wrapped"] is not None else None,
         m["shredded_at"] is not None,
     )
-
-
-def migrate(engine: Engine) -> None:
-    """Create or upgrade the key table to the newest revision (Alembic, its own version table).
-
-    A table created before migrations existed (by ``create_all``, same schema as the first
-    revision) is adopted: stamped at that revision, then upgraded, its rows untouched.
-    """
-    cfg = Config()
-    cfg.set_main_option("script_location", "phiward.crypto:migrations")
-    try:
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_ID})
-            cfg.attributes["connection"] = conn
-            inspector = sa.inspect(conn)
-            if inspector.has_table(TABLE_NAME) and not inspector.has_table(VERSION_TABLE):
-                command.stamp(cfg, FIRST_REVISION)
-            command.upgrade(cfg, "head")
-    except sa.exc.SQLAlchemyError as exc:
-        raise ConfigError(f"cannot prepare the key table: {exc.__class__.__name__}") from exc
 
 
 class KeyTable:

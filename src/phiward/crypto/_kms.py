@@ -66,6 +66,10 @@ def mrk_match(a: str, b: str) -> bool:
     return _resource(a).removeprefix("key/") == _resource(b).removeprefix("key/")
 
 
+def _alias_name(alias: str) -> str:
+    return alias if alias.startswith("alias/") else f"alias/{alias}"
+
+
 class KmsKeyProvider(KeyProvider):
     """Data keys generated and wrapped by AWS KMS. One boto3 client per region, thread-safe."""
 
@@ -108,6 +112,8 @@ class KmsKeyProvider(KeyProvider):
                 "create_key": "CreateKey",
                 "encrypt": "Encrypt",
                 "rotate_key_on_demand": "RotateKeyOnDemand",
+                "replicate_key": "ReplicateKey",
+                "create_alias": "CreateAlias",
             }.get(op, op)
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if code in {"AccessDeniedException", "UnauthorizedOperation", "AccessDenied"} or (
@@ -198,8 +204,14 @@ class KmsKeyProvider(KeyProvider):
         alias: str | None = None,
         *,
         multi_region: bool = False,
+        replica_regions: tuple[str, ...] | list[str] = (),
         description: str = "phiward master key",
     ) -> MasterKeyInfo:
+        """Create a symmetric KMS key (and ``alias``). With ``replica_regions`` (multi-region
+        keys only) it is replicated there, each replica getting the same alias in its region
+        (aliases are regional)."""
+        if replica_regions and not multi_region:
+            raise KeyProviderError("replica regions need a multi-region key (--multi-region)")
         resp = self._call(
             "create_key",
             alias or "new-key",
@@ -210,9 +222,7 @@ class KmsKeyProvider(KeyProvider):
         )
         arn = str(resp["KeyMetadata"]["Arn"])
         if alias:
-            self.client(arn).create_alias(
-                AliasName=alias if alias.startswith("alias/") else f"alias/{alias}", TargetKeyId=arn
-            )
+            self._call("create_alias", arn, AliasName=_alias_name(alias), TargetKeyId=arn)
         emit(
             SecurityEvent(
                 "key.create",
@@ -222,7 +232,52 @@ class KmsKeyProvider(KeyProvider):
                 details={"provider": self.name, "multi_region": multi_region},
             )
         )
-        return MasterKeyInfo(arn, self.name, arn, (arn,))
+        replicas = tuple(self.replicate_key(arn, region, alias=alias) for region in replica_regions)
+        return MasterKeyInfo(arn, self.name, arn, (arn,), replicas=replicas)
+
+    def _ensure_alias(self, alias: str, arn: str) -> None:
+        """``alias`` names ``arn`` in ``arn``'s region afterwards. KMS aliases are regional and
+        not copied by ReplicateKey (moto copies them), so look before creating."""
+        name = _alias_name(alias)
+        regional = f"arn:{':'.join(arn.split(':')[1:5])}:{name}"  # routes the call to its region
+        try:
+            current = str(self._call("describe_key", regional, KeyId=name)["KeyMetadata"]["Arn"])
+        except KeyNotFoundError:
+            self._call("create_alias", arn, AliasName=name, TargetKeyId=arn)
+            return
+        if current != arn:
+            raise KeyProviderError(f"{name} already names another key ({current}) in that region")
+
+    def replicate_key(self, key_id: str, region: str, *, alias: str | None = None) -> str:
+        """Replicate multi-region key ``key_id`` (id, alias or ARN of its primary) into
+        ``region``; returns the replica's ARN (same ``mrk-`` key id, same key material, so it
+        decrypts what the primary encrypted). ``alias`` is created for it in that region."""
+        meta = self._call("describe_key", key_id, KeyId=key_id)["KeyMetadata"]
+        arn = str(meta["Arn"])
+        if not meta.get("MultiRegion") or not is_mrk(arn):
+            raise KeyProviderError(
+                f"AWS KMS key {arn} is not a multi-region key; only mrk- keys can be replicated"
+            )
+        config = meta.get("MultiRegionConfiguration") or {}
+        if config.get("MultiRegionKeyType") == "REPLICA":
+            arn = str(config["PrimaryKey"]["Arn"])  # replicas are made from the primary
+        if region_of(arn) == region:
+            raise KeyProviderError(f"AWS KMS key {arn} already lives in {region}")
+        # The bare key id, sent to the primary's region: KMS accepts it (moto accepts only it).
+        resp = self._call("replicate_key", arn, KeyId=arn.rsplit("/", 1)[1], ReplicaRegion=region)
+        replica = str(resp["ReplicaKeyMetadata"]["Arn"])
+        if alias:
+            self._ensure_alias(alias, replica)
+        emit(
+            SecurityEvent(
+                "key.replicate",
+                "C",
+                resource_type="master-key",
+                resource_id=replica,
+                details={"provider": self.name, "primary": arn, "region": region},
+            )
+        )
+        return replica
 
     def rotate(self, key_id: str, *, new_key_id: str | None = None) -> MasterKeyInfo:
         """KMS rotates backing material under the same ARN (old data still decrypts); rotating

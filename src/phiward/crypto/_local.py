@@ -1,10 +1,10 @@
 """The local key store: master keys in one file, encrypted under a key-encryption key (KEK).
 
-The KEK is argon2id(passphrase) (RFC 9106's second recommended parameters; scrypt on request,
-and stores written with scrypt still open) or, for services, a 256-bit key from
-``PHIWARD_MASTER_KEY`` (hex or base64) stretched with HKDF. The file is AES-256-GCM with its
-header bound as AAD, written atomically with mode 0600; opening refuses group/world-readable
-files. Private module.
+The KEK is argon2id(passphrase) (new stores; scrypt stores stay readable and scrypt can still be
+chosen) or, for services, a 256-bit key from ``PHIWARD_MASTER_KEY`` (hex or base64) stretched with
+HKDF. The KDF name and parameters are stored in the file. The file is AES-256-GCM with its header
+(format and KDF parameters) bound as AAD, written atomically with mode 0600; opening refuses
+group/world-readable files. Private module.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
@@ -39,17 +39,17 @@ KEYSTORE_FILE = "keystore.json"
 MASTER_KEY_ENV = "PHIWARD_MASTER_KEY"
 PASSPHRASE_ENV = "PHIWARD_KEYSTORE_PASSPHRASE"  # noqa: S105 - a variable name
 DEFAULT_SCRYPT_N = 2**17  # ~128 MiB, ~0.3 s: OWASP's scrypt floor is N=2^17, r=8, p=1
-# RFC 9106 section 4, second recommended option (memory-constrained): t=3, p=4, m=64 MiB;
-# ~0.2 s here, above OWASP's argon2id floor (m=19 MiB, t=2, p=1).
-DEFAULT_KDF = "argon2id"
-ARGON2_MEMORY_KIB = 64 * 1024
-ARGON2_ITERATIONS = 3
-ARGON2_LANES = 4
-KDFS = ("argon2id", "scrypt")
-# A key store file names its own KDF cost; these caps keep a tampered file from asking for
-# gigabytes of memory or hours of work before its authentication tag is even checked.
+KDFS = ("argon2id", "scrypt")  # for passphrase-protected stores; the first is the default
+# RFC 9106 section 4, "second recommended option" (for memory-constrained settings): argon2id,
+# t=3 passes, p=4 lanes, m=64 MiB, 128-bit salt, 256-bit tag. Above OWASP's argon2id minimums
+# (m=19-46 MiB with t=1-2, p=1); ~0.17 s on the project's 2-core VM.
+DEFAULT_ARGON2_MEMORY_KIB = 64 * 1024
+DEFAULT_ARGON2_ITERATIONS = 3
+DEFAULT_ARGON2_LANES = 4
+# Refuse absurd parameters read from a (possibly tampered) file before the AAD can be checked.
 _MAX_ARGON2_MEMORY_KIB = 4 * 1024 * 1024
 _MAX_ARGON2_ITERATIONS = 64
+_MAX_ARGON2_LANES = 64
 _MAX_SCRYPT_N = 2**22
 _WRAP_FORMAT = 0x01
 _WRAP_LABEL = b"phiward-local-wrap-v1\x00"
@@ -95,13 +95,14 @@ class LocalKeyStore(KeyProvider):
         *,
         passphrase: str | None = None,
         master_key: bytes | None = None,
+        kdf: str = "argon2id",
         scrypt_n: int = DEFAULT_SCRYPT_N,
-        kdf: str = DEFAULT_KDF,
-        argon2_memory_kib: int = ARGON2_MEMORY_KIB,
-        argon2_iterations: int = ARGON2_ITERATIONS,
+        argon2_memory_kib: int = DEFAULT_ARGON2_MEMORY_KIB,
+        argon2_iterations: int = DEFAULT_ARGON2_ITERATIONS,
+        argon2_lanes: int = DEFAULT_ARGON2_LANES,
     ) -> None:
-        """``kdf`` (``argon2id`` or ``scrypt``) and its cost apply when a passphrase creates
-        the store; an existing store keeps the KDF and parameters written in its file."""
+        """``kdf`` (``argon2id`` or ``scrypt``) and its cost parameters apply when a
+        passphrase-protected store is created; an existing store keeps the KDF in its file."""
         if kdf not in KDFS:
             raise ConfigError(f"unknown key store KDF {kdf!r}: use {' or '.join(KDFS)}")
         if (passphrase is None) == (master_key is None):
@@ -112,9 +113,9 @@ class LocalKeyStore(KeyProvider):
         self.path = Path(path)
         self._passphrase = passphrase
         self._master_key = master_key
-        self._scrypt_n = scrypt_n
         self._kdf_name = kdf
-        self._argon2 = (argon2_memory_kib, argon2_iterations)
+        self._scrypt_n = scrypt_n
+        self._argon2 = (argon2_memory_kib, argon2_iterations, argon2_lanes)
         self._keys: dict[str, dict[str, Any]] = {}
         self._aead: dict[tuple[str, int], AESGCM] = {}
         self._kek_memo: tuple[str, bytes] | None = None
@@ -129,8 +130,8 @@ class LocalKeyStore(KeyProvider):
         *,
         passphrase: str | None = None,
         env: Mapping[str, str] | None = None,
+        kdf: str = "argon2id",
         scrypt_n: int = DEFAULT_SCRYPT_N,
-        kdf: str = DEFAULT_KDF,
     ) -> LocalKeyStore:
         """Open (or prepare to create) the key store under ``home``; unlock from env if needed."""
         env = os.environ if env is None else env
@@ -145,21 +146,23 @@ class LocalKeyStore(KeyProvider):
             home / KEYSTORE_FILE,
             passphrase=passphrase,
             master_key=master_key,
-            scrypt_n=scrypt_n,
             kdf=kdf,
+            scrypt_n=scrypt_n,
         )
 
     @property
-    def kdf(self) -> str | None:
-        """The KDF of the store on disk (``argon2id``, ``scrypt``, ``master-key-hkdf-sha256``),
-        or ``None`` before it is first written."""
-        kdf = getattr(self, "_kdf", None)
-        return None if kdf is None else str(kdf["name"])
+    def kdf_name(self) -> str:
+        """The KDF of the store's file (``argon2id``, ``scrypt``, ``master-key-hkdf-sha256``),
+        or the one a new file will get."""
+        existing: Mapping[str, Any] | None = getattr(self, "_kdf", None)
+        if existing is not None:
+            return str(existing["name"])
+        return self._kdf_name if self._passphrase is not None else "master-key-hkdf-sha256"
 
     # ---- file format --------------------------------------------------------------------
     def _kek(self, kdf: Mapping[str, Any]) -> bytes:
         """The key-encryption key for these KDF parameters, derived once per store object
-        (argon2id and scrypt are deliberately slow: ~0.2-0.3 s and 64-128 MiB)."""
+        (scrypt is deliberately slow: ~0.3 s and 128 MiB)."""
         memo = json.dumps(dict(kdf), sort_keys=True)
         if self._kek_memo is not None and self._kek_memo[0] == memo:
             return self._kek_memo[1]
@@ -168,26 +171,45 @@ class LocalKeyStore(KeyProvider):
         return kek
 
     def _derive_kek(self, kdf: Mapping[str, Any]) -> bytes:
-        salt = b64decode(str(kdf["salt"]))
+        try:
+            salt = b64decode(str(kdf["salt"]))
+            if kdf["name"] == "argon2id":
+                params: tuple[int, ...] = (
+                    int(kdf["memory_kib"]),
+                    int(kdf["iterations"]),
+                    int(kdf["lanes"]),
+                )
+            elif kdf["name"] == "scrypt":
+                params = (int(kdf["n"]), int(kdf["r"]), int(kdf["p"]))
+        except (KeyError, ValueError, TypeError):
+            raise ConfigError(f"key store {self.path}: malformed KDF parameters") from None
         if kdf["name"] in KDFS:
             if self._passphrase is None:
                 raise ConfigError(
                     f"key store {self.path} is passphrase-protected: set {PASSPHRASE_ENV}"
                 )
             secret = self._passphrase.encode("utf-8")
-            if kdf["name"] == "argon2id":
-                memory, iterations, lanes = int(kdf["m"]), int(kdf["t"]), int(kdf["p"])
-                if not (
-                    8 * lanes <= memory <= _MAX_ARGON2_MEMORY_KIB
-                    and 1 <= iterations <= _MAX_ARGON2_ITERATIONS
-                    and 1 <= lanes <= 255
-                ):
-                    raise ConfigError(f"key store {self.path}: argon2id parameters out of range")
-                return Argon2id(
+        if kdf["name"] == "argon2id":
+            memory, iterations, lanes = params
+            if not (
+                1 <= lanes <= _MAX_ARGON2_LANES
+                and 1 <= iterations <= _MAX_ARGON2_ITERATIONS
+                and 8 * lanes <= memory <= _MAX_ARGON2_MEMORY_KIB
+            ):
+                raise ConfigError(f"key store {self.path}: argon2id parameters out of range")
+            try:
+                argon = Argon2id(
                     salt=salt, length=32, iterations=iterations, lanes=lanes, memory_cost=memory
-                ).derive(secret)
-            n, r, p = int(kdf["n"]), int(kdf["r"]), int(kdf["p"])
-            if not (2 <= n <= _MAX_SCRYPT_N and 1 <= r <= 32 and 1 <= p <= 16):
+                )
+            except UnsupportedAlgorithm:
+                raise ConfigError(
+                    "argon2id is not available in this build of cryptography (it needs "
+                    "cryptography >= 44 with OpenSSL >= 3.2); use --kdf scrypt"
+                ) from None
+            return argon.derive(secret)
+        if kdf["name"] == "scrypt":
+            n, r, p = params
+            if not (2 <= n <= _MAX_SCRYPT_N and 1 <= r <= 64 and 1 <= p <= 64):
                 raise ConfigError(f"key store {self.path}: scrypt parameters out of range")
             return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(secret)
         if kdf["name"] == "master-key-hkdf-sha256":
@@ -247,9 +269,14 @@ class LocalKeyStore(KeyProvider):
     def _new_kdf(self) -> dict[str, Any]:
         salt = b64encode(os.urandom(16))
         if self._passphrase is not None and self._kdf_name == "argon2id":
-            memory, iterations = self._argon2
-            return {"name": "argon2id", "m": memory, "t": iterations, "p": ARGON2_LANES,
-                    "salt": salt}  # fmt: skip
+            memory, iterations, lanes = self._argon2
+            return {
+                "name": "argon2id",
+                "memory_kib": memory,
+                "iterations": iterations,
+                "lanes": lanes,
+                "salt": salt,
+            }
         if self._passphrase is not None:
             return {"name": "scrypt", "n": self._scrypt_n, "r": 8, "p": 1, "salt": salt}
         return {"name": "master-key-hkdf-sha256", "salt": salt}

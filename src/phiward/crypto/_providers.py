@@ -41,6 +41,7 @@ class MasterKeyInfo:
     versions: tuple[str, ...]
     created: str | None = None
     kind: str = "aes-256"
+    replicas: tuple[str, ...] = ()  # AWS KMS multi-region keys: replica ARNs made with the key
 
 
 class KeyProvider(ABC):

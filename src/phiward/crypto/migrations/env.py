@@ -1,17 +1,15 @@
-"""Alembic environment: the key table hands over its open connection; nothing is read from disk.
-
-The version table is the key table's own, so these migrations share a database with the audit
-log's (``phiward_audit_version``) without either seeing the other's revisions.
-"""
+"""Alembic environment: the key table hands over its open connection; nothing is read from disk."""
 
 from __future__ import annotations
 
 from alembic import context
 
+from phiward.crypto._keytable import VERSION_TABLE
+
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
-    version_table="phiward_keys_version",
+    version_table=VERSION_TABLE,
     transactional_ddl=True,
 )
 with context.begin_transaction():

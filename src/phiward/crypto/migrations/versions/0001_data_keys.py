@@ -1,6 +1,9 @@
-"""The data-key table: wrapped data keys referenced by id from field tokens.
+"""Data-key table ``phiward_data_keys`` (the schema ``metadata.create_all`` made before Alembic).
 
-Revision ID: k0001
+Key tables created that way are adopted: ``KeyTable`` stamps them at this revision (after
+checking their columns) instead of creating anything, so no row is touched.
+
+Revision ID: 0001
 Revises:
 """
 
@@ -9,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "k0001"
+revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -36,6 +39,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_phiward_data_keys_subject", "phiward_data_keys")
-    op.drop_index("ix_phiward_data_keys_master", "phiward_data_keys")
+    op.drop_index("ix_phiward_data_keys_subject", table_name="phiward_data_keys")
+    op.drop_index("ix_phiward_data_keys_master", table_name="phiward_data_keys")
     op.drop_table("phiward_data_keys")
