@@ -88,6 +88,9 @@ def test_to_dict_keeps_only_set_fields() -> None:
     [
         {"user_id": "bad \ud800 surrogate"},
         {"patient_id": 17},
+        {"patient_id": 0},  # falsy non-strings must not slip through the joined fast path
+        {"user_id": False},
+        {"site": b"bytes"},
         {"details": {"k": "\udfff"}},
         {"details": {1: "x"}},
         {"details": {"k": [1, 2]}},
@@ -98,3 +101,11 @@ def test_to_dict_keeps_only_set_fields() -> None:
 def test_events_that_cannot_be_encoded_are_refused_up_front(kwargs: dict[str, Any]) -> None:
     with pytest.raises(InputError):
         AuditEvent(type="phi.read", action="R", **kwargs)
+
+
+def test_field_limits_apply_per_field_not_to_their_sum() -> None:
+    # The fast path checks the joined fields; over 512 in all it must fall back to per field.
+    event = AuditEvent(type="phi.read", action="R", role="r" * 300, site="s" * 300)
+    assert event.to_dict()["site"] == "s" * 300
+    with pytest.raises(InputError, match="site is longer"):
+        AuditEvent(type="phi.read", action="R", role="r" * 300, site="s" * 513)

@@ -429,3 +429,19 @@ def test_parallel_verify_assembles_every_head_root(
         assert report.heads_checked >= rows // 7
         _sql(log, "UPDATE audit_heads SET root = :r WHERE size = 14", r=b"\x01" * 32)
         assert any(p.kind == "head" for p in verify_log(log, workers=workers).problems)
+
+
+def test_writer_survives_its_held_connection_dying(postgres_url: str, tmp_path: Path) -> None:
+    """The writer keeps one connection between batches; a server-side disconnect (restart,
+    idle timeout) must cost a reconnect, not the next caller's event."""
+    with AuditLog(_config(postgres_url, tmp_path)) as log:
+        assert log.record(_event(0)) == 0
+        held = log._conn
+        assert held is not None
+        pid = held.connection.dbapi_connection.info.backend_pid  # type: ignore[union-attr]
+        with log.engine.connect() as conn:
+            killed = conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+            assert killed.scalar() is True
+        assert log.record(_event(1)) == 1
+        assert log.record(_event(2)) == 2
+        assert verify_log(log).ok

@@ -9,6 +9,7 @@ name or a value. :func:`canonical_json` is the exact byte string that is hashed 
 
 from __future__ import annotations
 
+import functools
 import json
 import operator
 from dataclasses import dataclass, field, fields
@@ -76,9 +77,15 @@ class AuditEvent:
             raise InputError(f"audit outcome {self.outcome!r} is not a FHIR outcome code")
         if not isinstance(self.occurred, datetime) or self.occurred.tzinfo is None:
             raise InputError("audit timestamps must be timezone-aware (UTC)")
-        for name, text in zip(_OPTIONAL, _optional_values(self), strict=True):
-            if text is not None:
-                _check_text(name, text)
+        values = _optional_values(self)
+        try:  # one pass in C for the usual case: short ASCII strings (``None`` skipped)
+            joined: str | None = "".join(filter(_not_none, values))
+        except TypeError:
+            joined = None
+        if joined is None or len(joined) > _MAX_FIELD or not joined.isascii():
+            for name, text in zip(_OPTIONAL, values, strict=True):
+                if text is not None:
+                    _check_text(name, text)
         if self.details:
             if type(self.details) is not dict:
                 raise InputError("audit details must be a dict")
@@ -97,8 +104,8 @@ class AuditEvent:
         """The JSON form, without ``None`` fields; ``seq``/``recorded`` are set by the log
         (``recorded`` may come pre-rendered, once per batch)."""
         data: dict[str, Any] = {
-            k: v for k, v in zip(_OPTIONAL, _optional_values(self), strict=True) if v is not None
-        }
+            k: v for k, v in zip(_OPTIONAL, _optional_values(self), strict=False) if v is not None
+        }  # (same length by construction: _optional_values is attrgetter(*_OPTIONAL))
         data["type"] = self.type
         data["action"] = self.action
         data["outcome"] = self.outcome
@@ -126,6 +133,7 @@ _FIELDS = tuple(f.name for f in fields(AuditEvent) if f.name != "details")
 _REQUIRED = ("type", "action", "outcome", "occurred")
 _OPTIONAL = tuple(k for k in _FIELDS if k not in _REQUIRED)
 _optional_values = operator.attrgetter(*_OPTIONAL)
+_not_none = functools.partial(operator.is_not, None)
 
 
 def _check_text(name: str, text: object) -> None:

@@ -3,8 +3,8 @@
 Every ``record`` call hands its event to one writer thread and blocks until the transaction that
 holds it has committed (SQLite ``synchronous=FULL`` fsyncs the WAL; PostgreSQL commits are
 durable), so an acknowledged event survives a power cut. Concurrent callers share that
-transaction: the writer drains everything queued into one ``executemany``, which is what keeps
-throughput close to raw batched inserts.
+transaction: the writer drains everything queued into one ``executemany`` on the connection it
+holds between batches, which is what keeps throughput close to raw batched inserts.
 
 Each row stores its canonical JSON body, its RFC 6962 leaf hash and an HMAC of (sequence number,
 leaf hash) under a key derived from the signing key; the writer keeps the tree's compact range in
@@ -48,6 +48,9 @@ MAX_BATCH = 8192
 LINGER_SECONDS = 0.002
 
 
+_sha256 = hashlib.sha256
+
+
 def row_mac(key: bytes, seq: int, leaf: bytes) -> bytes:
     return hmac.digest(key, seq.to_bytes(8, "big") + leaf, "sha256")
 
@@ -63,10 +66,11 @@ class Frontier:
 
     def append(self, leaf: bytes) -> None:
         nodes = self.nodes
-        nodes.append((1, leaf))
-        while len(nodes) > 1 and nodes[-1][0] == nodes[-2][0]:
-            (w, left), (_, right) = nodes[-2], nodes[-1]
-            nodes[-2:] = [(2 * w, merkle.node_hash(left, right))]
+        w, h = 1, leaf
+        while nodes and nodes[-1][0] == w:  # merge equal-width roots: RFC 6962 interior nodes
+            h = _sha256(b"\x01" + nodes.pop()[1] + h).digest()
+            w *= 2
+        nodes.append((w, h))
         self.size += 1
 
     def root(self) -> bytes:
@@ -217,6 +221,7 @@ class AuditLog:
         self._lock = threading.Lock()
         self._tree_lock = threading.Lock()
         self._writer: threading.Thread | None = None
+        self._conn: sa.Connection | None = None  # held by the writer thread
         self._pid = os.getpid()
         self._closed = False
 
@@ -285,6 +290,7 @@ class AuditLog:
                 if self._pid != os.getpid():  # a forked child must not share pooled connections
                     self.engine.dispose(close=False)
                     self._frontier = None
+                    self._conn = None  # the parent's; never closed from here
                 self._pid = os.getpid()
                 self._queue = queue.SimpleQueue()
                 self._writer = threading.Thread(
@@ -293,6 +299,12 @@ class AuditLog:
                 self._writer.start()
 
     def _run(self) -> None:
+        try:
+            self._write_loop()
+        finally:
+            self._drop_connection()
+
+    def _write_loop(self) -> None:
         q = self._queue
         wake = self._wake
         while True:
@@ -362,30 +374,76 @@ class AuditLog:
         return frontier
 
     def _append(self, batch: list[_Pending]) -> list[int]:
+        """Commit ``batch`` in one durable transaction under the log's write lock.
+
+        The writer thread keeps its connection between batches. If that connection turns out
+        dead before anything was written (the database restarted, an idle timeout), the batch
+        is retried once on a fresh one; a failure after the lock was taken is never retried,
+        since the commit may have happened.
+        """
+        held = threading.current_thread() is self._writer
+        for attempt in (1, 2):
+            conn = self._held_connection() if held else self.engine.connect()
+            locked = False
+            try:
+                with self._tree_lock, store.append_transaction(conn) as start:
+                    locked = True
+                    seqs, frontier = self._append_locked(conn, start, batch)
+            except sa.exc.DBAPIError as exc:
+                if held:
+                    self._drop_connection()  # the next batch starts on a fresh connection
+                if held and attempt == 1 and not locked and exc.connection_invalidated:
+                    continue
+                raise
+            except BaseException:
+                if held:
+                    self._drop_connection()
+                raise
+            finally:
+                if not held:
+                    conn.close()
+            self._frontier = frontier
+            return seqs
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _held_connection(self) -> sa.Connection:
+        """The writer thread's connection, kept between batches (a pool checkout, with
+        PostgreSQL's pre-ping, cost a round trip per batch)."""
+        if self._conn is None or self._conn.closed:
+            self._conn = self.engine.connect()
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _append_locked(
+        self, conn: sa.Connection, start: int, batch: list[_Pending]
+    ) -> tuple[list[int], Frontier]:
         recorded = iso_utc(utcnow())
         key = self._mac_key
         sha, node = hashlib.sha256, b"\x00"
-        with self._tree_lock, store.write_transaction(self.engine) as conn:
-            start = store.next_seq(conn)
-            frontier = self._load_frontier(conn, start)
-            rows = []
-            for offset, item in enumerate(batch):
-                event = item.event
-                seq = start + offset
-                data = event.to_dict(recorded=recorded, seq=seq)
-                body = event_json(data, event.details)
-                leaf = sha(node + body).digest()
-                frontier.append(leaf)
-                rows.append(
-                    (seq, data["occurred"], event.type, event.action, event.user_id,
-                     event.patient_id, body.decode(), leaf, row_mac(key, seq, leaf), False)
-                )  # fmt: skip
-            store.insert_events(conn, rows)
-            self._since_head += len(rows)
-            if self._since_head >= self.config.checkpoint_every:
-                self._sign_head(conn, frontier)
-        self._frontier = frontier
-        return [start + i for i in range(len(batch))]
+        frontier = self._load_frontier(conn, start)
+        append = frontier.append
+        rows = []
+        for offset, item in enumerate(batch):
+            event = item.event
+            seq = start + offset
+            data = event.to_dict(recorded=recorded, seq=seq)
+            body = event_json(data, event.details)
+            leaf = sha(node + body).digest()
+            append(leaf)
+            rows.append(
+                (seq, data["occurred"], event.type, event.action, event.user_id,
+                 event.patient_id, body.decode(), leaf, row_mac(key, seq, leaf), False)
+            )  # fmt: skip
+        store.insert_events(conn, rows)
+        self._since_head += len(rows)
+        if self._since_head >= self.config.checkpoint_every:
+            self._sign_head(conn, frontier)
+        return [start + i for i in range(len(batch))], frontier
 
     # -- heads and checkpoints -----------------------------------------------------------------
 

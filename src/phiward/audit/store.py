@@ -111,6 +111,36 @@ def next_seq(conn: sa.Connection) -> int:
     return 0 if value is None else int(value) + 1
 
 
+_PG_LOCK_AND_MAX = (
+    f"SELECT pg_advisory_xact_lock({_PG_LOCK_ID}); "  # noqa: S608 - a constant
+    "SELECT max(seq) FROM audit_events"
+)
+
+
+@contextmanager
+def append_transaction(conn: sa.Connection) -> Iterator[int]:
+    """A write transaction on a connection the writer holds; yields the next sequence number.
+
+    The writer keeps one connection for its lifetime (a pool checkout with PostgreSQL's
+    pre-ping cost a round trip per batch). On PostgreSQL the write lock and ``max(seq)`` go
+    in one round trip: two statements in one simple query, the second running, with its own
+    snapshot, only once the lock is held.
+    """
+    with conn.begin():
+        if conn.dialect.name != "postgresql":
+            yield next_seq(conn)
+            return
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(_PG_LOCK_AND_MAX)
+            cursor.nextset()
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        value = None if row is None else row[0]
+        yield 0 if value is None else int(value) + 1
+
+
 _COLUMNS = ("seq", "occurred", "type", "action", "user_id", "patient_id", "body", "leaf", "mac",
             "purged")  # fmt: skip
 
