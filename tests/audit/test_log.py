@@ -203,6 +203,47 @@ def test_async_record(log: AuditLog) -> None:
     assert sorted(asyncio.run(go())) == list(range(20))
 
 
+def test_async_callers_on_two_loops_and_a_cancelled_one(
+    log: AuditLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each batch resolves its ``arecord`` callers on their own event loops; a caller cancelled
+    while its batch is being written does not disturb the others (its event is still written)."""
+    real_append = log._append
+    gate = threading.Event()
+
+    def slow(batch: list[Any]) -> list[int]:
+        gate.wait(10)
+        return real_append(batch)
+
+    monkeypatch.setattr(log, "_append", slow)
+
+    async def one_loop(base: int, cancel: bool) -> list[int]:
+        tasks = [asyncio.create_task(log.arecord(_event(base + i))) for i in range(10)]
+        await asyncio.sleep(0.05)
+        if cancel:
+            tasks[0].cancel()
+        await asyncio.sleep(0.05)
+        gate.set()
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        return [d for d in done if isinstance(d, int)]
+
+    results: dict[int, list[int]] = {}
+    threads = [
+        threading.Thread(target=lambda b=b: results.update({b: asyncio.run(one_loop(b, b == 0))}))
+        for b in (0, 100)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(results[0]) == 9 and len(results[100]) == 10
+    seqs = results[0] + results[100]
+    assert len(set(seqs)) == 19
+    log.flush()
+    assert log.size() == 20  # the cancelled caller's event was written all the same
+    assert verify_log(log).ok
+
+
 def test_modified_body_is_named(log: AuditLog) -> None:
     _fill(log)
     _sql(log, "UPDATE audit_events SET body = replace(body, 'pat-2', 'pat-4') WHERE seq = 17")

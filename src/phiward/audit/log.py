@@ -137,14 +137,19 @@ class _Pending:
     together, and the herd fought over the GIL (and the writer) for the whole next cycle.
     """
 
-    __slots__ = ("abandoned", "error", "event", "future", "lock", "next", "seq")
+    __slots__ = ("abandoned", "afuture", "error", "event", "future", "lock", "next", "seq")
 
     def __init__(
-        self, event: AuditEvent, lock: Any = None, future: Future[int] | None = None
+        self,
+        event: AuditEvent,
+        lock: Any = None,
+        future: Future[int] | None = None,
+        afuture: asyncio.Future[int] | None = None,
     ) -> None:
         self.event = event
         self.lock = lock
         self.future = future
+        self.afuture = afuture  # arecord(): resolved on its event loop, one call per batch
         self.seq = -1
         self.error: BaseException | None = None
         self.next: _Pending | None = None
@@ -154,9 +159,12 @@ class _Pending:
 def _settle(batch: list[_Pending], seqs: list[int] | None, error: BaseException | None) -> None:
     """Give every item its sequence number (or ``error``) and wake its caller."""
     waiters: list[_Pending] = []
+    loops: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[int], int]]] = {}
     for i, item in enumerate(batch):
         seq = -1 if seqs is None else seqs[i]
-        if item.future is not None:
+        if item.afuture is not None:
+            loops.setdefault(item.afuture.get_loop(), []).append((item.afuture, seq))
+        elif item.future is not None:
             if error is None:
                 item.future.set_result(seq)
             else:
@@ -166,8 +174,21 @@ def _settle(batch: list[_Pending], seqs: list[int] | None, error: BaseException 
             if waiters:
                 waiters[-1].next = item
             waiters.append(item)
+    for loop, futures in loops.items():
+        with contextlib.suppress(RuntimeError):  # that event loop has closed: nobody waits
+            loop.call_soon_threadsafe(_resolve, futures, error)
     if waiters:
         _wake_chain(waiters[0])
+
+
+def _resolve(futures: list[tuple[asyncio.Future[int], int]], error: BaseException | None) -> None:
+    """On the callers' event loop: one call resolves every ``arecord`` of a batch."""
+    for fut, seq in futures:
+        if not fut.done():  # a cancelled caller: its event may still have been committed
+            if error is None:
+                fut.set_result(seq)
+            else:
+                fut.set_exception(error)
 
 
 def _wake_chain(item: _Pending | None) -> None:
@@ -279,8 +300,14 @@ class AuditLog:
                 self._wake.release()
 
     async def arecord(self, event: AuditEvent) -> int:
-        """The asyncio form of :meth:`record` (the event loop is not blocked)."""
-        return await asyncio.wrap_future(self.submit(event))
+        """The asyncio form of :meth:`record` (the event loop is not blocked).
+
+        The writer resolves all of a batch's ``arecord`` calls on one event loop with a single
+        thread-safe callback, rather than one wake-up of the loop per event.
+        """
+        fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._put(_Pending(event, afuture=fut))
+        return await fut
 
     def _ensure_writer(self) -> None:
         if self._writer is not None and self._pid == os.getpid() and self._writer.is_alive():
