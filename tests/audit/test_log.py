@@ -486,3 +486,29 @@ def test_writer_survives_its_held_connection_dying(postgres_url: str, tmp_path: 
         assert log.record(_event(1)) == 1
         assert log.record(_event(2)) == 2
         assert verify_log(log).ok
+
+
+def test_logs_opened_at_once_on_a_fresh_database(db_url: str, tmp_path: Path) -> None:
+    """Threads (and processes) opening one new log together: one creates the schema, the others
+    find it; Alembic's process-global context is never shared between two migrations."""
+    opened: list[AuditLog] = []
+    errors: list[BaseException] = []
+
+    def open_one(k: int) -> None:
+        try:
+            opened.append(AuditLog(_config(db_url, tmp_path / f"k{k}")))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one, args=(k,), daemon=True) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        assert errors == []
+        assert len(opened) == 6
+        assert opened[0].record(_event(0)) == 0
+    finally:
+        for one in opened:
+            one.close()

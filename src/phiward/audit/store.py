@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from phiward.core.migrating import alembic_lock
 from phiward.errors import AuditError
 
 metadata = sa.MetaData()
@@ -77,14 +78,43 @@ def create_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
+_PG_MIGRATE_LOCK = 0x70686977_6D696772 & 0x7FFFFFFFFFFFFFFF  # "phiwmigr"
+VERSION_TABLE = "phiward_audit_version"
+
+
 def migrate(engine: sa.Engine) -> None:
-    """Create or upgrade the schema to the newest revision."""
+    """Create or upgrade the schema to the newest revision.
+
+    Several processes may open one log at once: on PostgreSQL they take turns under an advisory
+    lock; SQLite's ``BEGIN IMMEDIATE`` is not taken by Alembic's DDL, so a lost race to create
+    the tables is looked at once more. A schema already at the head costs one query.
+    """
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+
     cfg = Config()
     cfg.set_main_option("script_location", "phiward.audit:migrations")
+    head = ScriptDirectory.from_config(cfg).get_current_head()
     try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        for attempt in (1, 2):
+            try:
+                with engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(
+                            sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATE_LOCK}
+                        )
+                    context = MigrationContext.configure(
+                        conn, opts={"version_table": VERSION_TABLE}
+                    )
+                    if context.get_current_revision() == head:
+                        return
+                    cfg.attributes["connection"] = conn
+                    with alembic_lock():
+                        command.upgrade(cfg, "head")
+                    return
+            except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError):
+                if attempt == 2:
+                    raise
     except sa.exc.SQLAlchemyError as exc:
         raise AuditError(f"cannot prepare the audit database: {exc.__class__.__name__}") from exc
 

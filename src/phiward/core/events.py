@@ -21,8 +21,11 @@ Outcome = Literal["success", "failure"]
 class SecurityEvent:
     """One thing worth auditing.
 
-    ``action`` is a dotted verb (``key.create``, ``key.rotate``, ``key.rewrap``, ``key.shred``,
-    ``datakey.create``, ``file.encrypt``, ``file.decrypt``, ``scan.run``, ``audit.read``).
+    ``action`` is a dotted verb: ``key.create``, ``key.rotate``, ``key.rewrap``, ``key.shred``,
+    ``key.replicate``, ``datakey.create``, ``file.encrypt``, ``file.decrypt``, ``scan.run``,
+    ``cloud.check`` and ``input.refuse`` (a hostile or malformed input refused). The audit log's
+    own events (``audit.read``, ``audit.export``, ``audit.retention``) are recorded by it
+    directly.
     ``crud`` is the FHIR AuditEvent action code (C, R, U, D or E). ``resource_type`` and
     ``resource_id`` name what was touched with opaque ids (a key id, a file's fingerprint).
     """

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from sqlalchemy.engine import Engine
 if TYPE_CHECKING:
     from alembic.config import Config
 
+from phiward.core.migrating import alembic_lock
 from phiward.errors import ConfigError, KeyProviderError
 
 TABLE_NAME = "phiward_data_keys"
@@ -74,18 +74,11 @@ _TABLES: weakref.WeakSet[KeyTable] = weakref.WeakSet()
 def _fresh_pools_after_fork() -> None:
     """Database connections must not be shared with a forked child (SQLAlchemy's advice):
     the child opens its own, leaving the parent's untouched."""
-    global _ALEMBIC_LOCK  # noqa: PLW0603 - a lock held by another thread at fork time
-    _ALEMBIC_LOCK = threading.Lock()
     for table in list(_TABLES):
         table.engine.dispose(close=False)
 
 
 os.register_at_fork(after_in_child=_fresh_pools_after_fork)
-
-
-# Alembic's ``context``/``op`` are process-global proxies: two threads running migrations at
-# once would swap each other's context, so commands run one at a time per process.
-_ALEMBIC_LOCK = threading.Lock()
 
 
 @functools.cache
@@ -144,7 +137,7 @@ def migrate(engine: Engine) -> str:
                     cfg = _alembic_config()
                     cfg.attributes["connection"] = conn
                     done = "upgraded" if current is not None else "created"
-                    with _ALEMBIC_LOCK:
+                    with alembic_lock():
                         if current is None and sa.inspect(conn).has_table(TABLE_NAME):
                             _check_adoptable(conn)
                             command.stamp(cfg, ADOPTED_REVISION)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from alembic import context
 
+from phiward.audit.store import VERSION_TABLE
+
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
-    version_table="phiward_audit_version",
+    version_table=VERSION_TABLE,
     transactional_ddl=True,
 )
 with context.begin_transaction():
