@@ -11,6 +11,7 @@ second, dictionary-driven pass over capitalised words (``_names``).
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import hmac
 import importlib
@@ -75,13 +76,36 @@ def _context_regex(words: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![a-z])(?:{alts})(?![a-z])")
 
 
-@dataclass(frozen=True, slots=True)
-class _Compiled:
-    rec: Recognizer
-    group: int
-    value_group: int | None
-    zip_group: int | None
-    context: re.Pattern[str] | None
+# What ``_emit`` does after validation, by entity (one small int compared in the hot loop).
+_KIND_OTHER, _KIND_URL, _KIND_PHONE, _KIND_DATE, _KIND_IP, _KIND_SSN, _KIND_ZIP = range(7)
+_KINDS = {
+    EntityType.URL: _KIND_URL,
+    EntityType.PHONE: _KIND_PHONE,
+    EntityType.DATE: _KIND_DATE,
+    EntityType.IP_ADDRESS: _KIND_IP,
+    EntityType.SSN: _KIND_SSN,
+    EntityType.ZIP_CODE: _KIND_ZIP,
+}
+_RESTRICTED_ZIP3 = _validators.RESTRICTED_ZIP3
+# One recognizer's precomputed plan, unpacked once per match: the ``match`` of its own ``re``
+# pattern (None without named groups), the group numbers of ``v`` and ``zip`` (0: none), the
+# ``findall`` of its context-word regex (None: no context words), validator, validator name,
+# entity, score, context score, name, kind.
+_Plan = tuple[
+    Callable[[str, int], "re.Match[str] | None"] | None,
+    int,
+    int,
+    Callable[[str], list[str]] | None,
+    Callable[[str], bool] | None,
+    str | None,
+    EntityType,
+    float,
+    float,
+    str,
+    int,
+]
+_NULL_SPAN = (-1, -1)
+_UNANCHORED: Any = None if _re2 is None else _re2._re2.RE2.Anchor.UNANCHORED
 
 
 def default_backend() -> str:
@@ -111,23 +135,29 @@ class PatternEngine:
         self.hyperscan = hyperscan
         if self.backend not in ("re", "re2"):
             raise ValueError(f"unknown regex backend {self.backend!r} (use 're' or 're2')")
-        self._comps: list[_Compiled] = []
-        self._own: list[re.Pattern[str] | None] = []
-        self._py: list[re.Pattern[str]] = []
-        for i, rec in enumerate(self.recognizers):
+        self._plans: list[_Plan] = []
+        self._py_match: list[Callable[[str, int], re.Match[str] | None]] = []
+        for rec in self.recognizers:
             own = re.compile(rec.pattern)
-            self._py.append(own)
-            has_groups = bool(own.groupindex)
-            self._own.append(own if has_groups else None)
-            self._comps.append(
-                _Compiled(
-                    rec,
-                    i + 1,
-                    1 if "v" in own.groupindex else None,
-                    2 if "zip" in own.groupindex else None,
-                    _context_regex(rec.context),
+            self._py_match.append(own.match)
+            ctx = _context_regex(rec.context)
+            self._plans.append(
+                (
+                    own.match if own.groupindex else None,
+                    own.groupindex.get("v", 0),
+                    own.groupindex.get("zip", 0),
+                    None if ctx is None else ctx.findall,
+                    rec.validator,
+                    rec.validator_name,
+                    rec.entity,
+                    rec.score,
+                    rec.context_score,
+                    rec.name,
+                    _KINDS.get(rec.entity, _KIND_OTHER),
                 )
             )
+        self._key = tuple(r.pattern for r in self.recognizers)
+        self._hs: _Hyperscan | None = None
         if self.backend == "re2":
             if _re2 is None:
                 raise ValueError("regex backend 're2' needs the google-re2 package")
@@ -137,6 +167,9 @@ class PatternEngine:
             self.pattern_text = "|".join(f"({b})" for b in bodies)
             # Bytes in, bytes out: the binding would re-encode a str on every search() call.
             self._compiled: Any = _re2.compile(self.pattern_text.encode(), options)
+            # The binding's own Match: a list of every group's span, without the generator and
+            # match object that ``search`` wraps around it (most of a short text's cost).
+            self._re2_match: Any = self._compiled._regexp.Match
         else:
             bodies = [_INNER_GROUP.sub("(?:", r.pattern) for r in self.recognizers]
             self.pattern_text = "|".join(f"(?P<r{i}>{b})" for i, b in enumerate(bodies))
@@ -157,35 +190,43 @@ class PatternEngine:
     def scan(self, text: str) -> list[Candidate]:
         """Raw candidates (validated, context-scored, not yet overlap-resolved)."""
         global _scanned_chars  # noqa: PLW0603 - a per-process tally deciding when to compile
-        if self.hyperscan and self.backend == "re2" and len(text) >= HYPERSCAN_MIN_CHARS:
-            hs = _hyperscan_ready(self.recognizers)
-            if hs is None and _scanned_chars >= HYPERSCAN_AFTER_CHARS:
-                hs = _hyperscan_db(self.recognizers)
+        if self.backend == "re":
+            return self._scan_re(text)
+        if self.hyperscan and len(text) >= HYPERSCAN_MIN_CHARS:
+            hs = self._hs
+            if hs is None:
+                hs = _hyperscan_ready(self.recognizers, self._key)
+                if hs is None and _scanned_chars >= HYPERSCAN_AFTER_CHARS:
+                    hs = _hyperscan_db(self.recognizers)
+                self._hs = hs
             if hs is not None:
                 return self._scan_hyperscan(text, hs)
             _scanned_chars += len(text)
+        return self._scan_re2(text)
+
+    def _scan_re2(self, text: str) -> list[Candidate]:
+        """One re2 alternation, searched from each match's end (or its value's start)."""
         out: list[Candidate] = []
-        search = self._compiled.search
+        match = self._re2_match
+        emit = self._emit
         state = _ScanState(text)
-        haystack: str | bytes = text
-        conv: _Offsets | None = None
-        if self.backend == "re2":
-            haystack = text.encode("utf-8", "surrogateescape")
-            if len(haystack) != len(text):
-                conv = _Offsets(haystack)
+        haystack = text.encode("utf-8", "surrogateescape")
+        conv = _Offsets(haystack) if len(haystack) != len(text) else None
         pos = 0
         n = len(haystack)
         while pos <= n:
-            m = search(haystack, pos)
-            if m is None:
+            spans = match(_UNANCHORED, haystack, pos, n)
+            whole = spans[0]
+            if whole == _NULL_SPAN:
                 break
-            i = self._index(m)
-            bms, bme = m.span()
+            # The one recognizer group that took part spans exactly the whole match.
+            i = spans.index(whole, 1) - 1
+            bms, bme = whole
             if conv is None:
                 ms, me = bms, bme
             else:
                 ms, me = conv.char(bms), conv.char(bme)
-            s, accepted = self._emit(state, i, ms, me, out)
+            s, accepted = emit(state, i, ms, me, out)
             if not accepted:
                 self._fallback(state, i, ms, out)
             if s > ms:
@@ -194,32 +235,66 @@ class PatternEngine:
                     s if conv is None else bms + len(text[ms:s].encode("utf-8", "surrogateescape"))
                 )
             else:
-                pos = max(bme, bms + 1)
+                pos = bme if bme > bms else bms + 1
+        return out
+
+    def _scan_re(self, text: str) -> list[Candidate]:
+        """The same loop over Python ``re`` (no re2 wheel)."""
+        out: list[Candidate] = []
+        search = self._compiled.search
+        state = _ScanState(text)
+        pos = 0
+        n = len(text)
+        while pos <= n:
+            m = search(text, pos)
+            if m is None:
+                break
+            i = self._index(m)
+            ms, me = m.span()
+            s, accepted = self._emit(state, i, ms, me, out)
+            if not accepted:
+                self._fallback(state, i, ms, out)
+            pos = s if s > ms else max(me, ms + 1)
         return out
 
     def _scan_hyperscan(self, text: str, hs: _Hyperscan) -> list[Candidate]:
-        """All recognizers' matches from one hyperscan pass (each pattern reports its own)."""
+        """All recognizers' matches from one hyperscan pass (each pattern reports its own).
+
+        The prefilter pass (no start-of-match tracking: several times faster) says which
+        recognizers match anywhere; none, and the text is done; a few, and only their own
+        databases run; more, and the whole database does. Every recognizer's matches are
+        reported independently of the others, so the result is the whole database's."""
         data = text.encode("utf-8", "surrogateescape")
+        present = hs.present(data)
+        if present is not None and not present:
+            return []
         best: dict[tuple[int, int], int] = {}
+        get = best.get
 
         def on_match(i: int, start: int, end: int, flags: int, ctx: object) -> None:
             key = (start, i)
-            if best.get(key, -1) < end:
+            if get(key, -1) < end:
                 best[key] = end
 
-        hs.db.scan(data, match_event_handler=on_match, scratch=hs.scratch())
+        som = None if present is None else [i for i in sorted(present) if i in hs.single]
+        if som is not None and len(som) <= _FEW_RECOGNIZERS:
+            for i in som:
+                hs.single[i].scan(data, match_event_handler=on_match, scratch=hs.scratch(i))
+        else:
+            hs.db.scan(data, match_event_handler=on_match, scratch=hs.scratch(-1))
         out: list[Candidate] = []
         state = _ScanState(text)
         conv = _Offsets(data) if len(data) != len(text) else None
+        emit = self._emit
         for (bs, i), be in sorted(best.items()):
             if conv is None:
-                ms, me = bs, be
+                emit(state, i, bs, be, out)
             else:
-                ms, me = conv.char(bs), conv.char(be)
-            self._emit(state, i, ms, me, out)
+                emit(state, i, conv.char(bs), conv.char(be), out)
         if hs.rest is not None:  # recognizers hyperscan could not compile
-            out.extend(hs.rest.scan(text))
-            out.sort(key=lambda c: c.start)
+            if present is None or not present.isdisjoint(hs.rest_ids):
+                out.extend(hs.rest.scan(text))
+            out.sort(key=_START)
         return out
 
     def _emit(
@@ -228,59 +303,59 @@ class PatternEngine:
         """Validate and score recognizer ``i``'s match at ``[ms, me)``; returns the value start
         and whether the validator accepted it."""
         text = state.text
-        comp = self._comps[i]
-        rec = comp.rec
+        (own, vg, zg, ctx_findall, validator, vname, entity, score, cscore, name, kind) = (
+            self._plans[i]
+        )
         s, e = ms, me
         zip_span: tuple[int, int] | None = None
-        own = self._own[i]
         if own is not None:
-            pm = own.match(text, ms)
+            pm = own(text, ms)
             if pm is not None:
-                if comp.value_group is not None and pm.start("v") != -1:
-                    s, e = pm.span("v")
-                if comp.zip_group is not None and pm.start("zip") != -1:
-                    zip_span = pm.span("zip")
+                if vg:
+                    vspan = pm.span(vg)
+                    if vspan[0] != -1:
+                        s, e = vspan
+                if zg:
+                    zspan = pm.span(zg)
+                    if zspan[0] != -1:
+                        zip_span = zspan
         value = text[s:e]
-        if rec.entity is EntityType.URL:
+        if kind == _KIND_URL:
             stripped = value.rstrip(".,;:!?")
             e -= len(value) - len(stripped)
             value = stripped
-        if rec.validator is not None and not rec.validator(value):
+        if validator is not None and not validator(value):
             return s, False
-        lower = state.lower
         ctx: tuple[str, ...] = ()
-        if comp.context is not None:
-            window = lower[max(0, ms - CONTEXT_BEFORE) : e + CONTEXT_AFTER]
-            ctx = tuple(dict.fromkeys(c.group() for c in comp.context.finditer(window)))
-        conf = rec.context_score if ctx else rec.score
-        entity = rec.entity
+        if ctx_findall is not None:
+            words = ctx_findall(state.lower[max(0, ms - CONTEXT_BEFORE) : e + CONTEXT_AFTER])
+            if words:
+                ctx = tuple(dict.fromkeys(words))
+        conf = cscore if ctx else score
         notes: tuple[str, ...] = ()
-        if entity is EntityType.PHONE:
-            if _FAX.search(lower, max(0, s - 24), s):
-                entity = EntityType.FAX
-            if value.isdigit() and not ctx:
-                conf = 0.35  # a bare ten-digit run is as likely an id as a phone
-        elif (
-            entity is EntityType.DATE
-            and not ctx
-            and _TIME_AFTER.match(text, e)
-            and (s == 0 or text[s - 1] in "\n[")
-        ):
-            conf = 0.35  # a log line's timestamp: a system event, not a date about a person
-            notes = ("timestamp",)
-        elif entity is EntityType.IP_ADDRESS and _VERSION_BEFORE.search(lower[max(0, s - 12) : s]):
-            conf = 0.3  # "version 3.10.4.1" is a version number, not an address
-            notes = ("version-like",)
-        elif entity is EntityType.SSN and " " in value and not ctx:
-            conf = 0.45
-        elif entity is EntityType.ZIP_CODE and value[:3] in _validators.RESTRICTED_ZIP3:
-            notes = ("restricted-zip3",)
-        out.append(Candidate(entity, s, e, conf, rec.name, rec.validator_name, ctx, notes))
+        if kind:
+            if kind == _KIND_PHONE:
+                if _FAX.search(state.lower, max(0, s - 24), s):
+                    entity = EntityType.FAX
+                if value.isdigit() and not ctx:
+                    conf = 0.35  # a bare ten-digit run is as likely an id as a phone
+            elif kind == _KIND_DATE:
+                if not ctx and _TIME_AFTER.match(text, e) and (s == 0 or text[s - 1] in "\n["):
+                    conf = 0.35  # a log line's timestamp: a system event, not a date about a person
+                    notes = ("timestamp",)
+            elif kind == _KIND_IP:
+                if _VERSION_BEFORE.search(state.lower[max(0, s - 12) : s]):
+                    conf = 0.3  # "version 3.10.4.1" is a version number, not an address
+                    notes = ("version-like",)
+            elif kind == _KIND_SSN:
+                if " " in value and not ctx:
+                    conf = 0.45
+            elif kind == _KIND_ZIP and value[:3] in _RESTRICTED_ZIP3:
+                notes = ("restricted-zip3",)
+        out.append(Candidate(entity, s, e, conf, name, vname, ctx, notes))
         if zip_span is not None:
             zs, ze = zip_span
-            znotes = (
-                ("restricted-zip3",) if text[zs : zs + 3] in _validators.RESTRICTED_ZIP3 else ()
-            )
+            znotes = ("restricted-zip3",) if text[zs : zs + 3] in _RESTRICTED_ZIP3 else ()
             out.append(
                 Candidate(EntityType.ZIP_CODE, zs, ze, 0.9, "city_state_zip", None, (), znotes)
             )
@@ -290,10 +365,17 @@ class PatternEngine:
         """The alternation gave position ``ms`` to recognizer ``i`` and its validator said no:
         let the later recognizers try the same position (``082 490 1693 office`` is not NANP,
         but is a phone by its label)."""
-        for k in range(i + 1, len(self._py)):
-            pm = self._py[k].match(state.text, ms)
+        for k in range(i + 1, len(self._py_match)):
+            pm = self._py_match[k](state.text, ms)
             if pm is not None and self._emit(state, k, ms, pm.end(), out)[1]:
                 return
+
+
+def _start(c: Candidate) -> int:
+    return c.start
+
+
+_START = _start
 
 
 class _ScanState:
@@ -320,28 +402,72 @@ class _ScanState:
 HYPERSCAN_MIN_CHARS = 2 * 1024
 HYPERSCAN_AFTER_CHARS = 16 * 1024 * 1024
 _scanned_chars = 0
-_CACHE_MAGIC = b"PWHS1\n"
+_CACHE_MAGIC = b"PWHS2\n"
+# When the prefilter finds this many recognizers or fewer, their own databases run instead of
+# the whole one (an expensive pattern alone costs about a fifth of the whole database).
+_FEW_RECOGNIZERS = 4
+_WHOLE, _PREFILTER = -1, -2  # scratch keys of the whole and the prefilter database
 
 
 class _Hyperscan:
-    """A compiled database, the recognizers it could not take (run by re2 instead), and one
-    scratch space per thread (a scratch cannot be shared by concurrent scans)."""
+    """The compiled databases, the recognizers hyperscan could not take (run by re2 instead),
+    and one scratch space per thread and database (a scratch cannot be shared by concurrent
+    scans, nor, in this binding, by two databases).
 
-    def __init__(self, db: Any, rest: PatternEngine | None) -> None:
+    ``db`` holds every recognizer with start-of-match tracking; ``single`` each of them alone;
+    ``prefilter`` every recognizer (``rest`` too) without start-of-match tracking, reporting
+    each recognizer's first match only, so a pass tells which recognizers match anywhere at a
+    fraction of the cost. ``always`` are recognizers the prefilter could not take: present
+    whatever it says."""
+
+    def __init__(
+        self,
+        db: Any,
+        rest: PatternEngine | None,
+        *,
+        rest_ids: Iterable[int] = (),
+        prefilter: Any = None,
+        always: Iterable[int] = (),
+        single: dict[int, Any] | None = None,
+    ) -> None:
         self.db = db
         self.rest = rest
+        self.rest_ids = frozenset(rest_ids)
+        self.prefilter = prefilter
+        self.always = frozenset(always)
+        self.single = single or {}
         self._local = threading.local()
 
-    def scratch(self) -> Any:
-        scratch = getattr(self._local, "scratch", None)
+    def scratch(self, part: int = _WHOLE) -> Any:
+        scratches: dict[int, Any] | None = getattr(self._local, "scratches", None)
+        if scratches is None:
+            scratches = self._local.scratches = {}
+        scratch = scratches.get(part)
         if scratch is None:
-            scratch = self._local.scratch = _hs.Scratch(self.db)
+            db = (
+                self.db if part == _WHOLE else self.prefilter if part == _PREFILTER
+                else self.single[part]
+            )  # fmt: skip
+            scratch = scratches[part] = _hs.Scratch(db)
         return scratch
+
+    def present(self, data: bytes) -> set[int] | None:
+        """The recognizers with a match somewhere in ``data`` (``None``: no prefilter)."""
+        if self.prefilter is None:
+            return None
+        found = set(self.always)
+        add = found.add
+
+        def on_match(i: int, start: int, end: int, flags: int, ctx: object) -> None:
+            add(i)
+
+        self.prefilter.scan(data, match_event_handler=on_match, scratch=self.scratch(_PREFILTER))
+        return found
 
 
 _HS_CACHE: dict[tuple[str, ...], _Hyperscan | None] = {}
 _HS_LOCK = threading.Lock()
-_FLAGS_VERSION = "som-leftmost"
+_FLAGS_VERSION = "som-leftmost+prefilter-singlematch+singles"
 
 
 def _cache_file(key: tuple[str, ...]) -> Path | None:
@@ -356,7 +482,7 @@ def _cache_file(key: tuple[str, ...]) -> Path | None:
 
 
 def _load_cached(recognizers: tuple[Recognizer, ...], path: Path) -> _Hyperscan | None:
-    """The cached database, or ``None`` when absent, corrupt or built for another CPU."""
+    """The cached databases, or ``None`` when absent, corrupt or built for another CPU."""
     try:
         blob = path.read_bytes()
     except OSError:
@@ -369,20 +495,48 @@ def _load_cached(recognizers: tuple[Recognizer, ...], path: Path) -> _Hyperscan 
         return None
     try:
         meta_len = int.from_bytes(body[:4], "big")
-        rejected = json.loads(body[4 : 4 + meta_len])["rejected"]
-        db = _hs.loadb(body[4 + meta_len :], _hs.HS_MODE_BLOCK)
-        _hs.Scratch(db)  # fails here, not mid-scan, on a database for another platform
-    except Exception:  # hyperscan.error, bad JSON: recompile instead
+        meta = json.loads(body[4 : 4 + meta_len])
+        rejected = [i for i in meta["rejected"] if 0 <= i < len(recognizers)]
+        pos = 4 + meta_len
+        dbs: dict[str, Any] = {}
+        for name, size in meta["parts"]:
+            dbs[name] = _hs.loadb(body[pos : pos + size], _hs.HS_MODE_BLOCK)
+            pos += size
+        db = dbs.pop("whole")
+        prefilter = dbs.pop("prefilter", None)
+        single = {int(name.removeprefix("single:")): part for name, part in dbs.items()}
+        for part in (db, prefilter):  # fails here, not mid-scan, on another platform's database
+            if part is not None:
+                _hs.Scratch(part)
+    except Exception:  # hyperscan.error, bad JSON, missing parts: recompile instead
         return None
-    rest_recs = [recognizers[i] for i in rejected if 0 <= i < len(recognizers)]
+    rest_recs = [recognizers[i] for i in rejected]
     rest = PatternEngine(rest_recs, backend="re2", hyperscan=False) if rest_recs else None
-    return _Hyperscan(db, rest)
+    return _Hyperscan(
+        db,
+        rest,
+        rest_ids=rejected,
+        prefilter=prefilter,
+        always=meta.get("always", ()),
+        single=single,
+    )
 
 
-def _store_cached(path: Path, db: Any, rejected: list[int]) -> None:
-    """Write the database atomically (temp file, fsync, rename); a failure only costs speed."""
-    meta = json.dumps({"rejected": rejected}).encode()
-    body = len(meta).to_bytes(4, "big") + meta + bytes(_hs.dumpb(db))
+def _store_cached(path: Path, hs: _Hyperscan) -> None:
+    """Write the databases atomically (temp file, fsync, rename); a failure only costs speed."""
+    parts = [("whole", hs.db)]
+    if hs.prefilter is not None:
+        parts.append(("prefilter", hs.prefilter))
+    parts += [(f"single:{i}", part) for i, part in sorted(hs.single.items())]
+    blobs = [bytes(_hs.dumpb(part)) for _, part in parts]
+    meta = json.dumps(
+        {
+            "rejected": sorted(hs.rest_ids),
+            "always": sorted(hs.always),
+            "parts": [[name, len(b)] for (name, _), b in zip(parts, blobs, strict=True)],
+        }
+    ).encode()
+    body = len(meta).to_bytes(4, "big") + meta + b"".join(blobs)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomic(path, _CACHE_MAGIC + hashlib.sha256(body).digest() + body, 0o600)
@@ -390,9 +544,12 @@ def _store_cached(path: Path, db: Any, rejected: list[int]) -> None:
         return
 
 
-def _hyperscan_ready(recognizers: tuple[Recognizer, ...]) -> _Hyperscan | None:
+def _hyperscan_ready(
+    recognizers: tuple[Recognizer, ...], key: tuple[str, ...] | None = None
+) -> _Hyperscan | None:
     """The database if this process has it or can load it from the cache, without compiling."""
-    key = tuple(r.pattern for r in recognizers)
+    if key is None:
+        key = tuple(r.pattern for r in recognizers)
     if key in _HS_CACHE:
         return _HS_CACHE[key]
     path = _cache_file(key)
@@ -405,6 +562,45 @@ def _hyperscan_ready(recognizers: tuple[Recognizer, ...]) -> _Hyperscan | None:
                 return None
             _HS_CACHE[key] = loaded
         return _HS_CACHE[key]
+
+
+def _compile(exprs: list[bytes], ids: list[int], flags: int) -> Any:
+    db = _hs.Database()
+    db.compile(expressions=exprs, ids=ids, elements=len(exprs), flags=[flags] * len(ids))
+    return db
+
+
+def _compiles(expr: bytes, flags: int) -> bool:
+    try:
+        _compile([expr], [0], flags)
+    except Exception:  # hyperscan.error
+        return False
+    return True
+
+
+def _compile_prefilter(exprs: list[bytes]) -> tuple[Any, list[int]]:
+    """Every recognizer's first match, without start-of-match tracking; a pattern hyperscan
+    refuses even so is compiled in its prefilter form (a superset of its matches), and one it
+    refuses in that form too is returned as "always present"."""
+    flags = _hs.HS_FLAG_SINGLEMATCH
+    with contextlib.suppress(Exception):  # hyperscan.error: find which pattern, below
+        return _compile(exprs, list(range(len(exprs))), flags), []
+    kept: list[tuple[bytes, int, int]] = []
+    always: list[int] = []
+    for i, expr in enumerate(exprs):
+        f = next((f for f in (flags, flags | _hs.HS_FLAG_PREFILTER) if _compiles(expr, f)), None)
+        if f is None:
+            always.append(i)
+        else:
+            kept.append((expr, i, f))
+    db = _hs.Database()
+    db.compile(
+        expressions=[k[0] for k in kept],
+        ids=[k[1] for k in kept],
+        elements=len(kept),
+        flags=[k[2] for k in kept],
+    )
+    return db, always
 
 
 def _hyperscan_db(recognizers: tuple[Recognizer, ...]) -> _Hyperscan | None:
@@ -421,32 +617,35 @@ def _hyperscan_db(recognizers: tuple[Recognizer, ...]) -> _Hyperscan | None:
         result: _Hyperscan | None = None
         if _hs is not None:
             ids, exprs, rejected = [], [], []
+            single: dict[int, Any] = {}
+            all_exprs = [_INNER_GROUP.sub("(?:", rec.pattern).encode() for rec in recognizers]
             flags = _hs.HS_FLAG_SOM_LEFTMOST
-            for i, rec in enumerate(recognizers):
-                expr = _INNER_GROUP.sub("(?:", rec.pattern).encode()
+            for i, expr in enumerate(all_exprs):
                 try:
-                    probe = _hs.Database()
-                    probe.compile(expressions=[expr], ids=[i], elements=1, flags=[flags])
+                    single[i] = _compile([expr], [i], flags)
                 except Exception:  # hyperscan.error: "Pattern is too large", unsupported syntax
                     rejected.append(i)
                     continue
                 ids.append(i)
                 exprs.append(expr)
             try:
-                db = _hs.Database()
-                db.compile(
-                    expressions=exprs, ids=ids, elements=len(exprs), flags=[flags] * len(ids)
-                )
+                db = _compile(exprs, ids, flags)
                 rest_recs = [recognizers[i] for i in rejected]
                 rest = (
                     PatternEngine(rest_recs, backend="re2", hyperscan=False) if rest_recs else None
                 )
-                result = _Hyperscan(db, rest)
+                try:
+                    prefilter, always = _compile_prefilter(all_exprs)
+                except Exception:  # no prefilter: every scan runs the whole database
+                    prefilter, always = None, []
+                result = _Hyperscan(
+                    db, rest, rest_ids=rejected, prefilter=prefilter, always=always, single=single
+                )
             except Exception:
                 result = None
             path = _cache_file(key)
             if result is not None and path is not None:
-                _store_cached(path, result.db, rejected)
+                _store_cached(path, result)
         _HS_CACHE[key] = result
         return result
 
