@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import importlib
 import json
+import operator
 import os
 import platform
 import re
@@ -371,11 +372,7 @@ class PatternEngine:
                 return
 
 
-def _start(c: Candidate) -> int:
-    return c.start
-
-
-_START = _start
+_START = operator.attrgetter("start")
 
 
 class _ScanState:
@@ -669,13 +666,29 @@ class _Offsets:
         return self._c
 
 
+def _rank(c: Candidate) -> tuple[float, int, int]:
+    return (-c.confidence, c.start - c.end, c.start)
+
+
+_END = operator.attrgetter("end")
+
+
 def _pick(cluster: list[Candidate]) -> list[Candidate]:
-    ranked = sorted(cluster, key=lambda c: (-c.confidence, -(c.end - c.start), c.start))
+    if len(cluster) == 2:  # the usual cluster: two readings of one span
+        a, b = cluster
+        if a.start < b.end and b.start < a.end:
+            return [a if _rank(a) <= _rank(b) else b]
+    ranked = sorted(cluster, key=_rank)
     kept: list[Candidate] = []
     for c in ranked:
-        if all(c.end <= k.start or k.end <= c.start for k in kept):
+        cs, ce = c.start, c.end
+        for k in kept:
+            if cs < k.end and k.start < ce:
+                break
+        else:
             kept.append(c)
-    return sorted(kept, key=lambda c: c.start)
+    kept.sort(key=_START)
+    return kept
 
 
 def resolve_overlaps(cands: list[Candidate]) -> list[Candidate]:
@@ -686,19 +699,28 @@ def resolve_overlaps(cands: list[Candidate]) -> list[Candidate]:
     """
     if len(cands) < 2:
         return list(cands)
-    ordered = sorted(cands, key=lambda c: (c.start, -c.end))
+    # start ascending, then end descending, ties in input order: two stable C-keyed sorts
+    ordered = sorted(cands, key=_END, reverse=True)
+    ordered.sort(key=_START)
     out: list[Candidate] = []
-    cluster = [ordered[0]]
-    reach = ordered[0].end
+    first = ordered[0]
+    cluster = [first]
+    reach = first.end
     for c in ordered[1:]:
         if c.start < reach:
             cluster.append(c)
             reach = max(reach, c.end)
             continue
-        out.extend(cluster if len(cluster) == 1 else _pick(cluster))
+        if len(cluster) == 1:
+            out.append(cluster[0])
+        else:
+            out.extend(_pick(cluster))
         cluster = [c]
         reach = c.end
-    out.extend(cluster if len(cluster) == 1 else _pick(cluster))
+    if len(cluster) == 1:
+        out.append(cluster[0])
+    else:
+        out.extend(_pick(cluster))
     return out
 
 

@@ -726,4 +726,5 @@ def _context(text: str, start: int) -> tuple[str, ...]:
     cut = max(window.rfind(". "), window.rfind("\n"), window.rfind("; "))
     if cut >= 0:
         window = window[cut + 1 :]
-    return tuple(dict.fromkeys(m.group() for m in _CONTEXT.finditer(window)))
+    words = _CONTEXT.findall(window)
+    return tuple(dict.fromkeys(words)) if words else ()

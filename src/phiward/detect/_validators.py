@@ -19,7 +19,9 @@ KNOWN_FAKE_SSNS = frozenset(
 
 
 def digits(value: str) -> str:
-    return "".join(ch for ch in value if ch.isdigit())
+    if value.isdigit():
+        return value
+    return "".join(filter(str.isdigit, value))
 
 
 def ssn(value: str) -> bool:
