@@ -1,0 +1,239 @@
+"""The engine's fast paths give exactly what the general paths give.
+
+- the hyperscan prefilter (which recognizers match anywhere) never drops a recognizer whose
+  pattern matches, and skipping, or running a few recognizers' own databases, changes nothing;
+- the re2 loop that calls the binding's ``Match`` directly equals the loop over ``search()``;
+- overlap resolution equals the straightforward ranking it replaced.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import phiward.detect._engine as engine
+from phiward.core.fingerprint import Fingerprinter
+from phiward.detect import Analyzer, Candidate, PatternEngine, resolve_overlaps
+from phiward.detect._recognizers import RECOGNIZERS
+
+# Pieces that each trip one recognizer or another, and filler between them.
+FRAGMENTS = [
+    "SSN 219-45-6789",
+    "219 45 6789",
+    "social security 219456789",
+    "MRN: 1234567",
+    "DOB 03/04/1961",
+    "1961-03-04",
+    "March 3rd, 1961",
+    "Mar 3",
+    "phone (617) 253-1000",
+    "082 490 1693 office",
+    "+44 20 7946 0958",
+    "fax 617.253.1000",
+    "jane.doe@example.org",
+    "https://x.example.org/a.",
+    "www.example.com",
+    "ip 10.1.2.3",
+    "version 3.10.4.1",
+    "fe80::1",
+    "VIN 1HGCM82633A004352",
+    "DEA AB1234563",
+    "NPI 1234567893",
+    "card 4111 1111 1111 1111",
+    "Member ID: XK-4411-22",
+    "Acct # 4455-XY",
+    "serial number SN-88231-A",
+    "S/N (01)00643169007222",
+    "Driver's license D1234567",
+    "plate # 7ABC123",
+    "Patient ID 884422",
+    "93-year-old",
+    "age: 101",
+    "1600 Pennsylvania Avenue, Apt 4",
+    "Koskikatu 25",
+    "via Roma 12",
+    "PSC 1234, Box 5678, APO AE 09012",
+    "Suite 501",
+    "P.O. Box 42",
+    "Boston, MA 02115",
+    "lives in Springfield",
+    "Suffolk County",
+    "zip: 03601",
+    "02115-1234",
+    "Müller café ☃",
+    "\n2023-03-04 10:22:01 login\n",
+]
+FILLER = [
+    "Patient tolerated the procedure well. ",
+    "No acute distress; lungs clear. ",
+    "Plan: continue current medications. ",
+    "\n",
+    " ",
+]
+
+texts = st.lists(st.sampled_from(FRAGMENTS + FILLER), min_size=0, max_size=12).map(" ".join)
+
+
+def _key(cands: list[Candidate]) -> list[tuple[Any, ...]]:
+    return [
+        (c.entity, c.start, c.end, c.confidence, c.recognizer, c.validator, c.context, c.notes)
+        for c in cands
+    ]
+
+
+def _padded(text: str) -> str:
+    """Long enough for the hyperscan path: ``text`` inside narrative without identifiers."""
+    pad = "Plain narrative without identifiers follows here. " * (
+        engine.HYPERSCAN_MIN_CHARS // 50 + 1
+    )
+    return pad + "\n" + text + "\n" + pad
+
+
+@pytest.fixture
+def hs() -> Any:
+    pytest.importorskip("hyperscan")
+    db = engine._hyperscan_db(tuple(RECOGNIZERS))
+    assert db is not None
+    assert db.prefilter is not None
+    return db
+
+
+def _whole_only(hs: Any) -> Any:
+    """The same databases without the prefilter: every scan runs the whole database."""
+    return engine._Hyperscan(hs.db, hs.rest, rest_ids=hs.rest_ids, single=hs.single)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=texts)
+def test_prefilter_never_drops_a_recognizer_that_matches(hs: Any, text: str) -> None:
+    data = _padded(text).encode("utf-8", "surrogateescape")
+    matched: set[int] = set()
+
+    def on_match(i: int, start: int, end: int, flags: int, ctx: object) -> None:
+        matched.add(i)
+
+    hs.db.scan(data, match_event_handler=on_match, scratch=hs.scratch())
+    present = hs.present(data)
+    assert present is not None
+    assert matched <= present
+    rest = PatternEngine([RECOGNIZERS[i] for i in hs.rest_ids], hyperscan=False)
+    if rest.scan(_padded(text)):
+        assert present & hs.rest_ids  # the re2-only recognizers are looked for when they match
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=texts, few=st.sampled_from([0, 1, 4, 100]))
+def test_prefilter_and_own_databases_change_no_candidate(
+    hs: Any, text: str, few: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    eng = PatternEngine()
+    long_text = _padded(text)
+    reference = _key(eng._scan_hyperscan(long_text, _whole_only(hs)))
+    monkeypatch.setattr(engine, "_FEW_RECOGNIZERS", few)  # 0: always the whole database
+    assert _key(eng._scan_hyperscan(long_text, hs)) == reference
+
+
+def test_text_without_matches_skips_every_database(hs: Any) -> None:
+    eng = PatternEngine()
+    text = _padded("")
+    assert hs.present(text.encode()) == set(hs.always)
+    assert eng._scan_hyperscan(text, hs) == []
+
+
+def _search_loop(eng: PatternEngine, text: str) -> list[Candidate]:
+    """The re2 loop over the library's ``search()`` (the general path before the direct call)."""
+    out: list[Candidate] = []
+    state = engine._ScanState(text)
+    haystack = text.encode("utf-8", "surrogateescape")
+    conv = engine._Offsets(haystack) if len(haystack) != len(text) else None
+    pos = 0
+    while pos <= len(haystack):
+        m = eng._compiled.search(haystack, pos)
+        if m is None:
+            break
+        i = eng._index(m)
+        bms, bme = m.span()
+        ms, me = (bms, bme) if conv is None else (conv.char(bms), conv.char(bme))
+        s, accepted = eng._emit(state, i, ms, me, out)
+        if not accepted:
+            eng._fallback(state, i, ms, out)
+        if s > ms:
+            pos = s if conv is None else bms + len(text[ms:s].encode("utf-8", "surrogateescape"))
+        else:
+            pos = max(bme, bms + 1)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=texts)
+def test_direct_re2_match_equals_the_search_loop(text: str) -> None:
+    pytest.importorskip("re2")
+    eng = PatternEngine(backend="re2", hyperscan=False)
+    assert _key(eng.scan(text)) == _key(_search_loop(eng, text))
+
+
+def _reference_resolve(cands: list[Candidate]) -> list[Candidate]:
+    """Overlap resolution as first written: lambdas, every cluster ranked by a full sort."""
+    if len(cands) < 2:
+        return list(cands)
+    ordered = sorted(cands, key=lambda c: (c.start, -c.end))
+    out: list[Candidate] = []
+
+    def pick(cluster: list[Candidate]) -> list[Candidate]:
+        ranked = sorted(cluster, key=lambda c: (-c.confidence, -(c.end - c.start), c.start))
+        kept: list[Candidate] = []
+        for c in ranked:
+            if all(c.end <= k.start or k.end <= c.start for k in kept):
+                kept.append(c)
+        return sorted(kept, key=lambda c: c.start)
+
+    cluster = [ordered[0]]
+    reach = ordered[0].end
+    for c in ordered[1:]:
+        if c.start < reach:
+            cluster.append(c)
+            reach = max(reach, c.end)
+            continue
+        out.extend(cluster if len(cluster) == 1 else pick(cluster))
+        cluster = [c]
+        reach = c.end
+    out.extend(cluster if len(cluster) == 1 else pick(cluster))
+    return out
+
+
+spans = st.tuples(
+    st.integers(0, 40), st.integers(0, 12), st.sampled_from([0.3, 0.5, 0.6, 0.85, 0.9])
+)
+
+
+@given(st.lists(spans, max_size=30))
+def test_overlap_resolution_equals_the_reference(raw: list[tuple[int, int, float]]) -> None:
+    from phiward.core.entities import EntityType as E
+
+    cands = [
+        Candidate(E.DATE, s, s + n, conf, f"r{k}") for k, (s, n, conf) in enumerate(raw)
+    ]  # ties in span and confidence are kept apart by the recognizer name
+    got = [(c.start, c.end, c.recognizer) for c in resolve_overlaps(cands)]
+    assert got == [(c.start, c.end, c.recognizer) for c in _reference_resolve(cands)]
+
+
+def test_short_and_long_texts_give_the_same_findings(hs: Any) -> None:
+    """A short text (re2) and the same text inside a long one (hyperscan) find the same."""
+    analyzer = Analyzer(fingerprinter=Fingerprinter(b"s" * 32), min_confidence=0.5)
+    for fragment in FRAGMENTS:
+        short = [(f.entity, f.masked, f.confidence) for f in analyzer.analyze(fragment)]
+        long_text = _padded(fragment)
+        offset = long_text.index(fragment)
+        long = [
+            (f.entity, f.masked, f.confidence)
+            for f in analyzer.analyze(long_text)
+            if offset <= f.location.start < offset + len(fragment)
+        ]
+        assert long == short, fragment
