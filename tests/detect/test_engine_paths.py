@@ -237,3 +237,35 @@ def test_short_and_long_texts_give_the_same_findings(hs: Any) -> None:
             if offset <= f.location.start < offset + len(fragment)
         ]
         assert long == short, fragment
+
+
+def _reference_near_before(text: str, start: int) -> bool:
+    """``_names._near_before`` as first written: the whole 48-character window casefolded."""
+    from phiward.detect._names import _NEAR_BARE, _NEAR_SEPARATORS
+
+    window = text[max(0, start - 48) : start].rstrip(_NEAR_SEPARATORS).casefold()
+    for w in _NEAR_BARE:
+        if window.endswith(w):
+            before = window[-len(w) - 1 : -len(w)]
+            if not before or not (before.isalnum() or before == "_"):
+                return True
+    return False
+
+
+near_texts = st.lists(
+    st.sampled_from(
+        [
+            *("granddaughter", "assistant to", "pt", "accept", "name is"),
+            *(" ", ": ", "-", ".", "\t", "ß", "İ", "ẞ", "x", "_", "Dr", "Hi", "SAYS", "1"),
+        ]
+    ),
+    max_size=20,
+).map("".join)
+
+
+@given(text=near_texts)
+def test_near_before_tail_equals_the_whole_window(text: str) -> None:
+    from phiward.detect._names import _near_before
+
+    for start in range(len(text) + 1):
+        assert _near_before(text, start) == _reference_near_before(text, start)

@@ -690,12 +690,15 @@ _NEAR_WORDS: tuple[str, ...] = (
 
 _NEAR_BARE = tuple(sorted({w.rstrip(".") for w in _NEAR_WORDS}, key=len, reverse=True))
 _NEAR_SEPARATORS = " \t:#,.-"
+_NEAR_TAIL = max(map(len, _NEAR_BARE)) + 1
 
 
 def _near_before(text: str, start: int) -> bool:
     """A context word, then only separators (``Patient: ``, ``son ``, ``name is ``), right
     before offset ``start``: a capitalised word there may be a name even when it is not listed."""
-    window = text[max(0, start - 48) : start].rstrip(_NEAR_SEPARATORS).casefold()
+    # Only the tail is looked at (the longest word and the character before it): casefolding
+    # that much rather than 48 characters gives the same tail.
+    window = text[max(0, start - 48) : start].rstrip(_NEAR_SEPARATORS)[-_NEAR_TAIL:].casefold()
     if not window.endswith(_NEAR_BARE):
         return False
     for w in _NEAR_BARE:  # the word must start at a word boundary ("pt" is not "accept")
