@@ -1,0 +1,84 @@
+"""Names and addresses beyond the US forms (issue 2, recall): true and false positives."""
+
+from __future__ import annotations
+
+import pytest
+
+from phiward.core.entities import EntityType as E
+from phiward.core.fingerprint import Fingerprinter
+from phiward.detect import Analyzer, PatternEngine, available_backends
+
+ANALYZER = Analyzer(fingerprinter=Fingerprinter(b"r" * 32), min_confidence=0.5)
+
+
+def found(text: str) -> list[tuple[E, str]]:
+    return [(c.entity, text[c.start : c.end]) for c in ANALYZER.candidates(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "entity", "value"),
+    [
+        # USPS suffixes beyond the common ones, post-directionals, a building number first
+        ("The restaurant is at 119 Countess Close", E.STREET_ADDRESS, "119 Countess Close"),
+        ("Office: 12 Main St NW, Suite 4", E.STREET_ADDRESS, "12 Main St NW, Suite 4"),
+        ("mail to 55 Harbor Pkwy today", E.STREET_ADDRESS, "55 Harbor Pkwy"),
+        ("lives at 3369 24 Clarke Avenue", E.STREET_ADDRESS, "3369 24 Clarke Avenue"),
+        ("at 904 Oak Crt, Apt 2", E.STREET_ADDRESS, "904 Oak Crt, Apt 2"),
+        # military mail over two lines, lower case, USNV
+        (
+            "Meet me at PSC 1437, Box 3833\nAPO AA 66791",
+            E.STREET_ADDRESS,
+            "PSC 1437, Box 3833\nAPO AA 66791",
+        ),
+        (
+            "address: unit 4526 box 0671\ndpo ap 40902",
+            E.STREET_ADDRESS,
+            "unit 4526 box 0671\ndpo ap 40902",
+        ),
+        ("USNV Botolen\nFPO AE 12382", E.STREET_ADDRESS, "USNV Botolen\nFPO AE 12382"),
+        # European forms: number, street, number; street after an address cue; Romance
+        ("Tosh lives at 172 Maneeži 75, Saareküla", E.STREET_ADDRESS, "172 Maneeži 75"),
+        ("20789 Allika 46\nRiisa", E.STREET_ADDRESS, "20789 Allika 46"),
+        ("641 Dašická 688, Turkovice", E.STREET_ADDRESS, "641 Dašická 688"),
+        ("she lives at Jahu 80, Liiva", E.STREET_ADDRESS, "Jahu 80"),
+        ("lives on Via dei Fiorentini 17", E.STREET_ADDRESS, "Via dei Fiorentini 17"),
+        ("Verda lives on 33 avenue de Provence.", E.STREET_ADDRESS, "33 avenue de Provence"),
+        ("C/ Señores Curas 88, Villafranca", E.STREET_ADDRESS, "C/ Señores Curas 88"),
+        ("6343 Skogstien 106\nASKER", E.STREET_ADDRESS, "6343 Skogstien 106"),
+        ("764 Fagradalsbraut 71 Apt. 762", E.STREET_ADDRESS, "764 Fagradalsbraut 71 Apt. 762"),
+        # postal code after the country
+        ("Riisa\nEstonia 62488", E.ZIP_CODE, "62488"),
+        ("Pines Beach\nNew Zealand 34694", E.ZIP_CODE, "34694"),
+    ],
+)
+def test_address_true_positives(text: str, entity: E, value: str) -> None:
+    assert (entity, value) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "on 5 March 2023, seen in clinic",  # a date, not "number street number"
+        "Room 5 Bed 12, telemetry",
+        "Give 2 Tablets 3 times daily",
+        "Spring 2023 term; Professor 3 signed",  # street words only as street suffixes
+        "he walked 2 blocks down the road",
+        "moved to Room 12",  # an English word after a cue is not a street
+        "Population of Estonia 1340000 in 2020",  # too many digits for a postal code
+        "in 1 place to stay",
+        "Chapter 12 Verse 3\nnext",
+    ],
+)
+def test_address_false_positives(text: str) -> None:
+    assert [e for e, _ in found(text) if e in (E.STREET_ADDRESS, E.ZIP_CODE)] == []
+
+
+@pytest.mark.parametrize("backend", available_backends())
+def test_backends_agree_on_european_addresses(backend: str) -> None:
+    text = (
+        "Tosh lives at 172 Maneeži 75, Saareküla. PSC 1437, Box 3833\nAPO AA 66791 and "
+        "Riisa\nEstonia 62488; ul. Miła 53; 33 avenue de Provence; 119 Countess Close"
+    )
+    ref = PatternEngine(backend="re").scan(text)
+    other = PatternEngine(backend=backend).scan(text)
+    assert [(c.entity, c.start, c.end) for c in other] == [(c.entity, c.start, c.end) for c in ref]
