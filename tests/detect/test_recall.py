@@ -82,3 +82,50 @@ def test_backends_agree_on_european_addresses(backend: str) -> None:
     ref = PatternEngine(backend="re").scan(text)
     other = PatternEngine(backend=backend).scan(text)
     assert [(c.entity, c.start, c.end) for c in other] == [(c.entity, c.start, c.end) for c in ref]
+
+
+def names(text: str) -> list[str]:
+    return [text[c.start : c.end] for c in ANALYZER.candidates(text) if c.entity is E.NAME]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # middle initials between names outside the lists
+        ("Referred by Szabina J Gelencsér last week", "Szabina J Gelencsér"),
+        ("Letter from Faina D. Yefremova about the bill", "Faina D. Yefremova"),
+        ("Stephan M Urner\n4844 Søndergade 52", "Stephan M Urner"),
+        # greetings are trimmed from the name
+        ("Hi Freddy, your results are in", "Freddy"),
+        ("Hey Natasja, call the clinic", "Natasja"),
+        # a person verb after a lone capitalised word
+        ("Enrico shouted at the nurse", "Enrico"),
+        ('"We are glad," says Becker.', "Becker"),
+        ("Dzhambek is from the county office", "Dzhambek"),
+        ("Scott had given the keys back", "Scott"),
+        # capitalised English words before the name
+        ("Producer Liviana Palerma explained the plan", "Liviana Palerma"),
+        # two spaces between first name and surname
+        ("Lara  Fiorentino\nDining room attendant", "Lara  Fiorentino"),
+    ],
+)
+def test_name_true_positives(text: str, name: str) -> None:
+    assert name in names(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ask the driver to stop at Leokadia Trail",  # a street, not a person
+        "the corner of Mathias Pass and the highway",
+        "I will be travelling to France next week",  # a country
+        "Celebrating ten years in Port Whangarei",
+        "He moved to Los Angeles in May",
+        "Surgery said the OR is free",  # an English word before a person verb
+        "Aspirin was given; Pharmacy called back",
+        "Serving Southern Poland since 1973",
+        "She lives in Colorado Springs now",
+    ],
+)
+def test_name_false_positives(text: str) -> None:
+    assert names(text) == []

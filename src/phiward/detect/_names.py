@@ -253,6 +253,9 @@ _STOP = frozenset(
         "Thanks",
         "Thank",
         "Hello",
+        "Hi",
+        "Hey",
+        "Greetings",
         "Dear",
         "Love",
         "Secretly",
@@ -316,6 +319,31 @@ _PLACES_TEXT = """
     northern southern eastern western central upper lower greater
 """
 _PLACES = frozenset(_PLACES_TEXT.split())
+# A Title Case run that ends with a street or place word is a street or a place ("Leokadia
+# Trail", "Mathias Pass", "Colorado Springs", "Pines Beach"); one that starts with a place word
+# is a place ("Port Whangarei", "Los Angeles", "Fort Collins", "San Michele").
+_PLACE_LAST = frozenset(
+    """
+    street avenue road boulevard lane drive court way place terrace circle parkway highway square
+    trail loop pike plaza crossing ridge run path alley row beach bend bluff bluffs bridge brook
+    brooks burg bypass camp canyon cape causeway center centre cliff cliffs club common commons
+    corner corners cove creek crescent crest curve dale divide estate estates expressway falls
+    ferry field fields flat flats ford forest forge fork forks freeway garden gardens gateway glen
+    glens green greens grove harbor harbour haven heights hill hills hollow inlet island islands
+    isle junction key keys knoll knolls lake lakes landing light lock lodge mall manor meadow
+    meadows mews mill mills mission motorway mountain mountains neck orchard oval overpass park
+    pass passage pine pines plain plains point points port ports prairie ranch rapids rest rise
+    river route shoal shoals shore shores skyway spring springs spur station stravenue stream
+    summit trace track tunnel turnpike union unions valley valleys viaduct view views village
+    ville vista walk wall well wells wynd close gate bay city town county borough township
+    """.split()
+)
+_PLACE_FIRST = frozenset(
+    """
+    port fort los las san santa santo são sao saint st ste mount mt lake new north south east west
+    upper lower great little el la le les den der bad
+    """.split()
+)
 _NOT_AFTER_TITLE = frozenset(
     w.casefold()
     for w in [
@@ -417,10 +445,15 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
             # most are ordinary words and are rejected with set lookups.
             t = toks[i][2].casefold()
             if (
-                t in amb
+                (t in amb and (t in _STOP or not _near_before(text, toks[i][0])))
                 or len(t) < 3
                 or t in _TITLES
-                or (t not in first and t not in last and not _near_before(text, toks[i][0]))
+                or (
+                    t not in first
+                    and t not in last
+                    and not _near_before(text, toks[i][0])
+                    and not _person_verb_after(text, toks[i][1])
+                )
             ):
                 i += 1
                 continue
@@ -432,7 +465,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
         j = i
         while j + 1 < n:
             gap = text[toks[j][1] : toks[j + 1][0]]
-            if gap in (" ", ". ", ", ", "\t") and not (
+            if gap in (" ", ". ", ", ", "\t", "  ") and not (
                 gap == ", " and j > i
             ):  # "Last, First" only for a run's first token
                 if gap == ". " and not (
@@ -444,10 +477,19 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
                 break
         if i == j:  # the common case, one capitalised word: reject cheaply
             t = toks[i][2].casefold()
-            if t in amb or len(t) < 3 or t in _TITLES:
+            if (
+                (t in amb and (t in _STOP or not _near_before(text, toks[i][0])))
+                or len(t) < 3
+                or t in _TITLES
+            ):
                 i += 1
                 continue
-            if t not in first and t not in last and not _near_before(text, toks[i][0]):
+            if (
+                t not in first
+                and t not in last
+                and not _near_before(text, toks[i][0])
+                and not _person_verb_after(text, toks[i][1])
+            ):
                 i += 1
                 continue
         else:  # several words: skip runs with no listed name, no title and no context word
@@ -468,8 +510,18 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
 
 def _foreign_run(run: list[tuple[int, int, str]], words: list[str], lists: NameLists) -> bool:
     """Two or three Title Case words, each a listed name or no English word, one at least not
-    English (``Olga Krylova``; not ``Chest Pain``, ``Johnson Technologies`` or ``CT ABDOMEN``)."""
-    if not 2 <= len(run) <= 3:
+    English (``Olga Krylova``; not ``Chest Pain``, ``Johnson Technologies`` or ``CT ABDOMEN``).
+    A middle initial does not count (``Szabina J Gelencsér``), nor capitalised English words
+    before the name (``Producer Liviana Palerma``)."""
+    if len(run) >= 3:
+        k = _lead_english(run, lists)
+        run, words = run[k:], words[k:]
+    if len(run) >= 3:
+        inner = [(r, w) for r, w in zip(run, words, strict=True) if len(w) > 1]
+        if inner[0][1] != words[0] or inner[-1][1] != words[-1]:
+            return False  # an initial first or last is not "First I. Last"
+        run, words = [r for r, _ in inner], [w for _, w in inner]
+    if not 2 <= len(run) <= 3 or _is_place(words):
         return False
     foreign = False
     for (_, _, raw), w in zip(run, words, strict=True):
@@ -491,12 +543,41 @@ def _before_acronym(
         return run, words
     for k in range(1, len(run)):
         raw = run[k][2]
-        if raw.isupper() and len(raw) <= 3:
+        if raw.isupper() and 1 < len(raw.rstrip(".")) <= 3:
             return run[:k], words[:k]
     return run, words
 
 
 _LIST_GAPS = (", ", " and ", ", and ", " & ")
+# A verb that takes a person as its subject, right after a capitalised word: "Enrico shouted",
+# "Becker said", "Kevin had given", "Dzhambek is from".
+_PERSON_VERB = re.compile(
+    r"(?:'s)?[ \t]+(?:said|says|wrote|writes|told|tells|asked|asks|replied|answered|explained|"
+    r"shouted|yelled|whispered|lives|lived|spent|began|died|was born|is from|comes from|"
+    r"had given|has given|gave|called|emailed|texted|thinks|thought|wants|wanted)\b"
+)
+
+
+def _person_verb_after(text: str, end: int) -> bool:
+    return _PERSON_VERB.match(text, end) is not None
+
+
+def _lead_english(core: list[tuple[int, int, str]], lists: NameLists) -> int:
+    """How many leading words of a run are capitalised English words that are no listed name
+    (``Producer`` of ``Producer Liviana Palerma``), leaving two words at least."""
+    k = 0
+    while len(core) - k > 2:
+        w = core[k][2].rstrip(".").casefold()
+        if w in lists.first or w in lists.last or not lists.is_english(w):
+            break
+        k += 1
+    return k
+
+
+def _is_place(words: list[str]) -> bool:
+    return words[-1] in _PLACE_LAST or words[0] in _PLACE_FIRST or words[-1] in _PLACES
+
+
 _NUMBER_BEFORE = re.compile(r"\d[ \t]+$")
 _NUMBER_AFTER = re.compile(r"[ \t]+\d")
 
@@ -561,7 +642,12 @@ def _score_run(text: str, run: list[tuple[int, int, str]], lists: NameLists) -> 
                 break
             if t in _TITLES or (raw.isupper() and len(raw) <= 3 and len(run) > 1 and k == k_start):
                 break
-            if raw.isupper() and len(raw) <= 3 and k > k_start and not run[k_start][2].isupper():
+            if (
+                raw.isupper()
+                and 1 < len(raw.rstrip(".")) <= 3
+                and k > k_start
+                and not run[k_start][2].isupper()
+            ):
                 break  # "Okafor Ngozi MRN 1234567": an acronym ends a Title Case name
             known = t in first or t in last
             if not known and not (_is_initial(raw) and k > k_start) and len(t) < 2:
@@ -587,8 +673,14 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
     near = _near_context(text, s)
     if len(core) > 4:  # a Title Case heading, not a name
         return []
+    if len(core) >= 3 and not near:
+        lead = _lead_english(core, lists)
+        if lead:  # "Producer Liviana Palerma": the name is after the English words
+            return _score_core(text, core[lead:], lists)
     if len(core) >= 2:
         full = [w for w in words if len(w) > 1]
+        if _is_place(full) and not near:
+            return []
         if "," in text[s:e]:
             ok = words[0] in last and words[-1] in first
             conf, rule = (0.85 if ok else 0.0), "last-comma-first"
@@ -618,9 +710,11 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
             conf = min(0.97, conf + 0.1)
         return [NameHit(s, e, conf, rule, ctx)]
     w = words[0]
-    if len(w) < 3 or (w in amb and not near):
+    if len(w) < 3 or (w in amb and not near) or (w in _PLACES and not near):
         return []
     listed = w in first or w in last
+    if _person_verb_after(text, e) and (listed or not lists.is_english(w)):
+        return [NameHit(s, e, 0.7, "single+verb", ctx)]
     if near:
         return [NameHit(s, e, 0.75 if listed else 0.6, "single+context", ctx)]
     if listed and ctx:
@@ -679,6 +773,7 @@ _NEAR_WORDS: tuple[str, ...] = (
     "said",
     "hi",
     "hello",
+    "hey",
     "dear",
     "kid",
     "calls me",
