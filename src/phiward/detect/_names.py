@@ -322,8 +322,7 @@ _PLACES = frozenset(_PLACES_TEXT.split())
 # A Title Case run that ends with a street or place word is a street or a place ("Leokadia
 # Trail", "Mathias Pass", "Colorado Springs", "Pines Beach"); one that starts with a place word
 # is a place ("Port Whangarei", "Los Angeles", "Fort Collins", "San Michele").
-_PLACE_LAST = frozenset(
-    """
+_PLACE_LAST_TEXT = """
     street avenue road boulevard lane drive court way place terrace circle parkway highway square
     trail loop pike plaza crossing ridge run path alley row beach bend bluff bluffs bridge brook
     brooks burg bypass camp canyon cape causeway center centre cliff cliffs club common commons
@@ -336,14 +335,13 @@ _PLACE_LAST = frozenset(
     river route shoal shoals shore shores skyway spring springs spur station stravenue stream
     summit trace track tunnel turnpike union unions valley valleys viaduct view views village
     ville vista walk wall well wells wynd close gate bay city town county borough township
-    """.split()
-)
-_PLACE_FIRST = frozenset(
-    """
+"""
+_PLACE_LAST = frozenset(_PLACE_LAST_TEXT.split())
+_PLACE_FIRST_TEXT = """
     port fort los las san santa santo são sao saint st ste mount mt lake new north south east west
     upper lower great little el la le les den der bad
-    """.split()
-)
+"""
+_PLACE_FIRST = frozenset(_PLACE_FIRST_TEXT.split())
 _NOT_AFTER_TITLE = frozenset(
     w.casefold()
     for w in [
