@@ -129,3 +129,41 @@ def test_name_true_positives(text: str, name: str) -> None:
 )
 def test_name_false_positives(text: str) -> None:
     assert names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Hanne I. Kreutzmann from the county is the speaker", "Hanne I. Kreutzmann"),
+        ("Is there a better song? Torpy and Salinas were engineers.", "Torpy"),
+        ("Is there a better song? Torpy and Salinas were engineers.", "Salinas"),
+        ("It was a done thing between him and Asya's kid", "Asya"),
+        ("As promised, here's Matej's address: 12 Main St", "Matej"),
+        ("Sometimes people call me Csanád", "Csanád"),
+        ("She named him Luís", "Luís"),
+        ("I'd like to join accounts with ms. Quinzia", "Quinzia"),
+        # lower case after a strong cue, or a listed first name after "follow up with"
+        ("my name is vitoria", "vitoria"),
+        ("her maiden name is nyberg", "nyberg"),
+        ("name:    hyuuma t. maida\naddress: unit 4", "hyuuma t. maida"),
+        ("follow up with patricia desrosiers in a couple of months", "patricia desrosiers"),
+        ("patient name: john smith, dob 1/2/1961", "john smith"),
+    ],
+)
+def test_name_true_positives_more(text: str, name: str) -> None:
+    assert name in names(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "follow up with cardiology in 2 weeks",  # a department, not a person
+        "name: pending",
+        "the name of the drug is unknown",
+        "history of Parkinson's disease and Crohn's disease",  # eponyms, not people
+        "she moved from Porto Alegre to Dusino San Michele",  # places
+        "Salt and Pepper were added",  # an English pair is not a name pair
+    ],
+)
+def test_name_false_positives_more(text: str) -> None:
+    assert names(text) == []

@@ -338,8 +338,8 @@ _PLACE_LAST_TEXT = """
 """
 _PLACE_LAST = frozenset(_PLACE_LAST_TEXT.split())
 _PLACE_FIRST_TEXT = """
-    port fort los las san santa santo são sao saint st ste mount mt lake new north south east west
-    upper lower great little el la le les den der bad
+    port porto fort los las san santa santo são sao saint st ste mount mt lake new north south east
+    west upper lower great little station
 """
 _PLACE_FIRST = frozenset(_PLACE_FIRST_TEXT.split())
 _NOT_AFTER_TITLE = frozenset(
@@ -434,7 +434,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
     first, last, amb = lists.first, lists.last, lists.ambiguous
     toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
     if not toks:
-        return []
+        return _lowercase_names(text, lists) if _has_lower_cue(text) else []
     hits: list[NameHit] = []
     i, n = 0, len(toks)
     while i < n:
@@ -503,7 +503,61 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
         i = j + 1
         hits.extend(_score_run(text, run, lists))
     hits.extend(_name_lists(text, toks, hits, lists))
+    if _has_lower_cue(text):
+        hits.extend(_lowercase_names(text, lists))
     return hits
+
+
+_LOW = "a-zß-öø-ÿ\u0100-\u024f"
+# Names typed in lower case after a strong cue ("my name is vitoria", "name: hyuuma t. maida")
+# or after "follow up with" (then the first word must be a listed first name).
+_LOWER_CUE = re.compile(
+    r"(?:(?P<strong>\b(?:[Mm]y name is|[Nn]ame is|[Nn]ame was|[Nn]ame)[ \t]*[:?]?)|"
+    r"\bfollow up with)[ \t]+"
+    rf"(?P<n>[{_LOW}][{_LOW}'-]+(?: [a-z]\.?(?=\s))?(?: [{_LOW}][{_LOW}'-]+)?)"
+)
+
+
+def _has_lower_cue(text: str) -> bool:
+    """A cheap test (substring search in C) before the lower-case name pattern runs."""
+    return "name" in text or "follow up with" in text
+
+
+_LOWER_WORD = re.compile(rf"[{_LOW}][{_LOW}'-]+|[a-z]\.?")
+
+
+def _lowercase_names(text: str, lists: NameLists) -> list[NameHit]:
+    out: list[NameHit] = []
+    for m in _LOWER_CUE.finditer(text):
+        start = m.start("n")
+        words = [(w.start() + start, w.end() + start, w.group()) for w in
+                 _LOWER_WORD.finditer(m.group("n"))]  # fmt: skip
+        first_word = words[0][2]
+        strong = m.group("strong") is not None
+        if first_word in lists.ambiguous or first_word in _PLACES:
+            continue
+        if not (
+            (first_word in lists.first and not lists.is_english(first_word))
+            or (strong and not lists.is_english(first_word))
+        ):
+            continue
+        keep = 1
+        for k in range(1, len(words)):  # more words: an initial, a listed or non-English word
+            w = words[k][2]
+            if _is_initial(w) or (
+                len(w) > 2
+                and w not in _STOP
+                and (w in lists.first or w in lists.last or not lists.is_english(w))
+            ):
+                keep = k + 1
+            else:
+                break
+        while keep > 1 and _is_initial(words[keep - 1][2]):
+            keep -= 1
+        out.append(
+            NameHit(words[0][0], words[keep - 1][1], 0.7 if strong else 0.6, "lowercase+context")
+        )
+    return out
 
 
 def _foreign_run(run: list[tuple[int, int, str]], words: list[str], lists: NameLists) -> bool:
@@ -553,6 +607,11 @@ _PERSON_VERB = re.compile(
     r"(?:'s)?[ \t]+(?:said|says|wrote|writes|told|tells|asked|asks|replied|answered|explained|"
     r"shouted|yelled|whispered|lives|lived|spent|began|died|was born|is from|comes from|"
     r"had given|has given|gave|called|emailed|texted|thinks|thought|wants|wanted)\b"
+    # a possessive before a word for a relative or a personal detail: "Asya's kid", "Matej's
+    # address" ("Parkinson's disease" is not one)
+    r"|['’]s[ \t]+(?:kid|kids|son|daughter|wife|husband|mother|father|mom|dad|brother|sister|"
+    r"children|parents|family|friend|partner|address|phone|number|email|house|home|birthday|"
+    r"killers?|murder|funeral|grave)\b"
 )
 
 
@@ -573,7 +632,15 @@ def _lead_english(core: list[tuple[int, int, str]], lists: NameLists) -> int:
 
 
 def _is_place(words: list[str]) -> bool:
-    return words[-1] in _PLACE_LAST or words[0] in _PLACE_FIRST or words[-1] in _PLACES
+    return (
+        words[-1] in _PLACE_LAST
+        or words[-1] in _PLACES
+        or any(w in _PLACE_FIRST and w not in _DIRECTIONS for w in words[1:])
+        or words[0] in _PLACE_FIRST
+    )
+
+
+_DIRECTIONS = frozenset({"north", "south", "east", "west", "upper", "lower", "great", "little"})
 
 
 _NUMBER_BEFORE = re.compile(r"\d[ \t]+$")
@@ -599,10 +666,14 @@ def _name_lists(
         j = i
         while j + 1 < n and text[toks[j][1] : toks[j + 1][0]] in _LIST_GAPS:
             j += 1
-        if j - i >= 2:
+        pair = j - i == 1 and text[toks[i][1] : toks[j][0]] in (" and ", " & ")
+        if j - i >= 2 or pair:
             items = toks[i : j + 1]
             words = [t[2].casefold() for t in items]
-            if sum(1 for w in words if w in lists.strong and w not in _TITLES) >= 2:
+            # a list of three or more with two unambiguous listed names, or a pair ("Torpy and
+            # Salinas") with one listed name and another listed name or no English word
+            need = 1 if pair else 2
+            if sum(1 for w in words if w in lists.strong and w not in _TITLES) >= need:
                 for (s, e, raw), w in zip(items, words, strict=True):
                     if (s, e) in taken or len(w) < 2 or raw.isupper() or w in _STOP | _PLACES:
                         continue
@@ -636,7 +707,11 @@ def _score_run(text: str, run: list[tuple[int, int, str]], lists: NameLists) -> 
         while k < len(run):
             raw = run[k][2]
             t = raw.rstrip(".").casefold()
-            if t in _STOP and not (k > k_start and t in last):
+            if (
+                t in _STOP
+                and not (k > k_start and t in last)
+                and not (k > k_start and _is_initial(raw) and k + 1 < len(run))
+            ):
                 break
             if t in _TITLES or (raw.isupper() and len(raw) <= 3 and len(run) > 1 and k == k_start):
                 break
@@ -698,6 +773,8 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
                 rule = "capitalised-run"
             if conf < 0.6 and _foreign_run(core, words, lists) and not _numbered(text, s, e):
                 conf, rule = 0.6, "unlisted-name"
+            if conf < 0.7 and words[0] in first and _person_verb_after(text, e):
+                conf, rule = 0.7, "name+verb"
             if near:
                 conf = max(conf, 0.8)
         if all(w in amb for w in full) and not near:
@@ -778,6 +855,16 @@ _NEAR_WORDS: tuple[str, ...] = (
     "thanks",
     "told",
     "asked",
+    "call me",
+    "calls me",
+    "named him",
+    "named her",
+    "ms.",
+    "mrs.",
+    "mr.",
+    "ms",
+    "mrs",
+    "mr",
 )
 
 
