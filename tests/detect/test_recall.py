@@ -46,6 +46,16 @@ def found(text: str) -> list[tuple[E, str]]:
         ("C/ Señores Curas 88, Villafranca", E.STREET_ADDRESS, "C/ Señores Curas 88"),
         ("6343 Skogstien 106\nASKER", E.STREET_ADDRESS, "6343 Skogstien 106"),
         ("764 Fagradalsbraut 71 Apt. 762", E.STREET_ADDRESS, "764 Fagradalsbraut 71 Apt. 762"),
+        (
+            "Billing address:\n    1593 Pagari 18 Suite 932\n",
+            E.STREET_ADDRESS,
+            "1593 Pagari 18 Suite 932",
+        ),
+        ("808 Kálmán Imre u. 12.\n Apt. 762", E.STREET_ADDRESS, "808 Kálmán Imre u. 12"),
+        ("Satu Elomo\n45818 P.O. Box 242\n", E.STREET_ADDRESS, "45818 P.O. Box 242"),
+        # a street named without a house number
+        ("shows on Berg Hills Street were important", E.STREET_ADDRESS, "Berg Hills Street"),
+        ("stop at the corner of Nieuwe Baan and Inna Loop St.", E.STREET_ADDRESS, "Inna Loop St."),
         # postal code after the country
         ("Riisa\nEstonia 62488", E.ZIP_CODE, "62488"),
         ("Pines Beach\nNew Zealand 34694", E.ZIP_CODE, "34694"),
@@ -67,6 +77,8 @@ def test_address_true_positives(text: str, entity: E, value: str) -> None:
         "Population of Estonia 1340000 in 2020",  # too many digits for a postal code
         "in 1 place to stay",
         "Chapter 12 Verse 3\nnext",
+        "The Road to recovery is long",  # a function word: a phrase, not a street
+        "On Monday Street vendors were out",
     ],
 )
 def test_address_false_positives(text: str) -> None:

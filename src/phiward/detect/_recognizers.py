@@ -461,7 +461,8 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "street_address_europe",
         E.STREET_ADDRESS,
-        r"\b(?P<v>(?:\d{1,6} )?[" + _UPPER + r"][" + _L + r"'-]*(?: ?(?i:katu|tie|vegur|gade|gate|"
+        r"\b(?P<v>(?:\d{1,6} )?(?:" + _WORD + r" )?[" + _UPPER + r"][" + _L + r"'-]*"
+        r"(?: ?(?i:katu|tie|vegur|gade|gate|"
         r"vej|vägen|gatan|veien|straße|strasse|weg|laan|straat|steeg|plein|ulica|utca|cesta|iela|"
         r"gatve|tänav|allee|platz|kuja|polku|gränd|gasse|gata|stræti|straeti|plads|torv|körút|"
         r"sokak|sokağı|caddesi|ulice|ulitsa|braut|stien|stræde|vegen|väg|dreef|"
@@ -566,6 +567,18 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         0.7,
     ),
     Recognizer(
+        # A street named without a house number: "Berg Hills Street", "Inna Loop St.", "on
+        # Abbey Road"; 0.55 alone, 0.8 near an address word ("corner of", "lives").
+        "street_name",
+        E.STREET_ADDRESS,
+        r"\b(?P<v>" + _WORD + r"(?: " + _WORD + r"){0,2} (?:Street|Avenue|Road|Boulevard|St\.))",
+        0.55,
+        0.8,
+        (*_ADDRESS_CONTEXT, "corner"),
+        v.street_name,
+        "street-name",
+    ),
+    Recognizer(
         "secondary_unit",  # the second address line alone: "Apt. 297", "Suite 501"
         E.STREET_ADDRESS,
         r"\b(?P<v>(?:Apt|Apartment|Suite|Ste)\.? ?#? ?\d{1,5}[A-Z]?)\b",
@@ -576,7 +589,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "po_box",
         E.STREET_ADDRESS,
-        r"\b(?P<v>(?i:P\.? ?O\.? Box) \d{1,6})\b",
+        r"\b(?P<v>(?:\d{1,6} )?(?i:P\.? ?O\.? Box) \d{1,6})\b",
         0.85,
         0.9,
     ),

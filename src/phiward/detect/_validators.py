@@ -239,6 +239,7 @@ _STREET_PARTICLES = frozenset(
         "den",
     ]
 )
+_UNIT_WORDS = frozenset({"apt", "apartment", "suite", "ste", "unit", "flat"})
 _LETTERS = re.compile(r"[^\W\d_][^\W\d_'-]*")
 
 
@@ -248,7 +249,7 @@ def street_words(value: str) -> bool:
     ``on 5 March 2023`` are not streets. English is Webster's 2nd (the names module's list)."""
     lists = name_lists()
     words = [w.casefold() for w in _LETTERS.findall(value)]
-    words = [w for w in words if w not in _STREET_PARTICLES]
+    words = [w for w in words if w not in _STREET_PARTICLES and w not in _UNIT_WORDS]
     if not words:
         return False
     for w in words:
@@ -257,3 +258,16 @@ def street_words(value: str) -> bool:
         if lists.is_english(w):
             return False
     return True
+
+
+_FUNCTION_WORDS = frozenset(
+    "the a an this that these those our my his her their your its on in at to of for and or by "
+    "from with no not".split()
+)
+
+
+def street_name(value: str) -> bool:
+    """A street named without a house number (``Berg Hills Street``): no function word (``The
+    Road to``) and no month or weekday among its words."""
+    words = [w.casefold() for w in _LETTERS.findall(value)]
+    return not any(w in _FUNCTION_WORDS or w in _MONTHS_WEEKDAYS for w in words[:-1])
