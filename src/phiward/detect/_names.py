@@ -431,7 +431,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
     callers that filter by confidence (the rules do not depend on it).
     """
     lists = lists or name_lists()
-    first, last, amb = lists.first, lists.last, lists.ambiguous
+    first, last, amb, eng = lists.first, lists.last, lists.ambiguous, lists.english
     toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
     if not toks:
         return _lowercase_names(text, lists) if _has_lower_cue(text) else []
@@ -450,7 +450,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
                     t not in first
                     and t not in last
                     and not _near_before(text, toks[i][0])
-                    and not _person_verb_after(text, toks[i][1])
+                    and (t in eng or not _person_verb_after(text, toks[i][1]))
                 )
             ):
                 i += 1
@@ -486,7 +486,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
                 t not in first
                 and t not in last
                 and not _near_before(text, toks[i][0])
-                and not _person_verb_after(text, toks[i][1])
+                and (t in eng or not _person_verb_after(text, toks[i][1]))
             ):
                 i += 1
                 continue

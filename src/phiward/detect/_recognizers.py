@@ -54,7 +54,7 @@ _DIRECTIONAL = (
 # Letters of European street and place names (Latin-1 and Latin Extended-A/B: "Miła", "Křenová").
 _L = "A-Za-zÀ-ÖØ-öø-ÿ\u0100-\u024f"
 _UPPER = "A-ZÀ-ÖØ-Þ\u0100-\u024f"
-_WORD = rf"[{_UPPER}][{_L}'-]*[{_L}]"
+_WORD = rf"[{_UPPER}][{_L}'-]+"
 # Countries whose name may come right before a postal code ("Estonia 62488", "Finland 00100").
 _COUNTRIES = (
     r"(?:Afghanistan|Albania|Algeria|Andorra|Angola|Argentina|Armenia|Australia|Austria|"

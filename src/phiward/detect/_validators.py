@@ -261,8 +261,35 @@ def street_words(value: str) -> bool:
 
 
 _FUNCTION_WORDS = frozenset(
-    "the a an this that these those our my his her their your its on in at to of for and or by "
-    "from with no not".split()
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "these",
+        "those",
+        "our",
+        "my",
+        "his",
+        "her",
+        "their",
+        "your",
+        "its",
+        "on",
+        "in",
+        "at",
+        "to",
+        "of",
+        "for",
+        "and",
+        "or",
+        "by",
+        "from",
+        "with",
+        "no",
+        "not",
+    ]
 )
 
 
