@@ -253,6 +253,9 @@ _STOP = frozenset(
         "Thanks",
         "Thank",
         "Hello",
+        "Hi",
+        "Hey",
+        "Greetings",
         "Dear",
         "Love",
         "Secretly",
@@ -316,6 +319,29 @@ _PLACES_TEXT = """
     northern southern eastern western central upper lower greater
 """
 _PLACES = frozenset(_PLACES_TEXT.split())
+# A Title Case run that ends with a street or place word is a street or a place ("Leokadia
+# Trail", "Mathias Pass", "Colorado Springs", "Pines Beach"); one that starts with a place word
+# is a place ("Port Whangarei", "Los Angeles", "Fort Collins", "San Michele").
+_PLACE_LAST_TEXT = """
+    street avenue road boulevard lane drive court way place terrace circle parkway highway square
+    trail loop pike plaza crossing ridge run path alley row beach bend bluff bluffs bridge brook
+    brooks burg bypass camp canyon cape causeway center centre cliff cliffs club common commons
+    corner corners cove creek crescent crest curve dale divide estate estates expressway falls
+    ferry field fields flat flats ford forest forge fork forks freeway garden gardens gateway glen
+    glens green greens grove harbor harbour haven heights hill hills hollow inlet island islands
+    isle junction key keys knoll knolls lake lakes landing light lock lodge mall manor meadow
+    meadows mews mill mills mission motorway mountain mountains neck orchard oval overpass park
+    pass passage pine pines plain plains point points port ports prairie ranch rapids rest rise
+    river route shoal shoals shore shores skyway spring springs spur station stravenue stream
+    summit trace track tunnel turnpike union unions valley valleys viaduct view views village
+    ville vista walk wall well wells wynd close gate bay city town county borough township
+"""
+_PLACE_LAST = frozenset(_PLACE_LAST_TEXT.split())
+_PLACE_FIRST_TEXT = """
+    port porto fort los las san santa santo são sao saint st ste mount mt lake new north south east
+    west upper lower great little station
+"""
+_PLACE_FIRST = frozenset(_PLACE_FIRST_TEXT.split())
 _NOT_AFTER_TITLE = frozenset(
     w.casefold()
     for w in [
@@ -405,10 +431,10 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
     callers that filter by confidence (the rules do not depend on it).
     """
     lists = lists or name_lists()
-    first, last, amb = lists.first, lists.last, lists.ambiguous
+    first, last, amb, eng = lists.first, lists.last, lists.ambiguous, lists.english
     toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
     if not toks:
-        return []
+        return _lowercase_names(text, lists) if _has_lower_cue(text) else []
     hits: list[NameHit] = []
     i, n = 0, len(toks)
     while i < n:
@@ -417,10 +443,15 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
             # most are ordinary words and are rejected with set lookups.
             t = toks[i][2].casefold()
             if (
-                t in amb
+                (t in amb and (t in _STOP or not _near_before(text, toks[i][0])))
                 or len(t) < 3
                 or t in _TITLES
-                or (t not in first and t not in last and not _near_before(text, toks[i][0]))
+                or (
+                    t not in first
+                    and t not in last
+                    and not _near_before(text, toks[i][0])
+                    and (t in eng or not _person_verb_after(text, toks[i][1]))
+                )
             ):
                 i += 1
                 continue
@@ -432,7 +463,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
         j = i
         while j + 1 < n:
             gap = text[toks[j][1] : toks[j + 1][0]]
-            if gap in (" ", ". ", ", ", "\t") and not (
+            if gap in (" ", ". ", ", ", "\t", "  ") and not (
                 gap == ", " and j > i
             ):  # "Last, First" only for a run's first token
                 if gap == ". " and not (
@@ -444,10 +475,19 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
                 break
         if i == j:  # the common case, one capitalised word: reject cheaply
             t = toks[i][2].casefold()
-            if t in amb or len(t) < 3 or t in _TITLES:
+            if (
+                (t in amb and (t in _STOP or not _near_before(text, toks[i][0])))
+                or len(t) < 3
+                or t in _TITLES
+            ):
                 i += 1
                 continue
-            if t not in first and t not in last and not _near_before(text, toks[i][0]):
+            if (
+                t not in first
+                and t not in last
+                and not _near_before(text, toks[i][0])
+                and (t in eng or not _person_verb_after(text, toks[i][1]))
+            ):
                 i += 1
                 continue
         else:  # several words: skip runs with no listed name, no title and no context word
@@ -463,13 +503,77 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
         i = j + 1
         hits.extend(_score_run(text, run, lists))
     hits.extend(_name_lists(text, toks, hits, lists))
+    if _has_lower_cue(text):
+        hits.extend(_lowercase_names(text, lists))
     return hits
+
+
+_LOW = "a-zß-öø-ÿ\u0100-\u024f"
+# Names typed in lower case after a strong cue ("my name is vitoria", "name: hyuuma t. maida")
+# or after "follow up with" (then the first word must be a listed first name).
+_LOWER_CUE = re.compile(
+    r"(?:(?P<strong>\b(?:[Mm]y name is|[Nn]ame is|[Nn]ame was|[Nn]ame)[ \t]*[:?]?)|"
+    r"\bfollow up with)[ \t]+"
+    rf"(?P<n>[{_LOW}][{_LOW}'-]+(?: [a-z]\.?(?=\s))?(?: [{_LOW}][{_LOW}'-]+)?)"
+)
+
+
+def _has_lower_cue(text: str) -> bool:
+    """A cheap test (substring search in C) before the lower-case name pattern runs."""
+    return "name" in text or "follow up with" in text
+
+
+_LOWER_WORD = re.compile(rf"[{_LOW}][{_LOW}'-]+|[a-z]\.?")
+
+
+def _lowercase_names(text: str, lists: NameLists) -> list[NameHit]:
+    out: list[NameHit] = []
+    for m in _LOWER_CUE.finditer(text):
+        start = m.start("n")
+        words = [(w.start() + start, w.end() + start, w.group()) for w in
+                 _LOWER_WORD.finditer(m.group("n"))]  # fmt: skip
+        first_word = words[0][2]
+        strong = m.group("strong") is not None
+        if first_word in lists.ambiguous or first_word in _PLACES:
+            continue
+        if not (
+            (first_word in lists.first and not lists.is_english(first_word))
+            or (strong and not lists.is_english(first_word))
+        ):
+            continue
+        keep = 1
+        for k in range(1, len(words)):  # more words: an initial, a listed or non-English word
+            w = words[k][2]
+            if _is_initial(w) or (
+                len(w) > 2
+                and w not in _STOP
+                and (w in lists.first or w in lists.last or not lists.is_english(w))
+            ):
+                keep = k + 1
+            else:
+                break
+        while keep > 1 and _is_initial(words[keep - 1][2]):
+            keep -= 1
+        out.append(
+            NameHit(words[0][0], words[keep - 1][1], 0.7 if strong else 0.6, "lowercase+context")
+        )
+    return out
 
 
 def _foreign_run(run: list[tuple[int, int, str]], words: list[str], lists: NameLists) -> bool:
     """Two or three Title Case words, each a listed name or no English word, one at least not
-    English (``Olga Krylova``; not ``Chest Pain``, ``Johnson Technologies`` or ``CT ABDOMEN``)."""
-    if not 2 <= len(run) <= 3:
+    English (``Olga Krylova``; not ``Chest Pain``, ``Johnson Technologies`` or ``CT ABDOMEN``).
+    A middle initial does not count (``Szabina J Gelencsér``), nor capitalised English words
+    before the name (``Producer Liviana Palerma``)."""
+    if len(run) >= 3:
+        k = _lead_english(run, lists)
+        run, words = run[k:], words[k:]
+    if len(run) >= 3:
+        inner = [(r, w) for r, w in zip(run, words, strict=True) if len(w) > 1]
+        if inner[0][1] != words[0] or inner[-1][1] != words[-1]:
+            return False  # an initial first or last is not "First I. Last"
+        run, words = [r for r, _ in inner], [w for _, w in inner]
+    if not 2 <= len(run) <= 3 or _is_place(words):
         return False
     foreign = False
     for (_, _, raw), w in zip(run, words, strict=True):
@@ -491,12 +595,54 @@ def _before_acronym(
         return run, words
     for k in range(1, len(run)):
         raw = run[k][2]
-        if raw.isupper() and len(raw) <= 3:
+        if raw.isupper() and 1 < len(raw.rstrip(".")) <= 3:
             return run[:k], words[:k]
     return run, words
 
 
 _LIST_GAPS = (", ", " and ", ", and ", " & ")
+# A verb that takes a person as its subject, right after a capitalised word: "Enrico shouted",
+# "Becker said", "Kevin had given", "Dzhambek is from".
+_PERSON_VERB = re.compile(
+    r"(?:'s)?[ \t]+(?:said|says|wrote|writes|told|tells|asked|asks|replied|answered|explained|"
+    r"shouted|yelled|whispered|lives|lived|spent|began|died|was born|is from|comes from|"
+    r"had given|has given|gave|called|emailed|texted|thinks|thought|wants|wanted)\b"
+    # a possessive before a word for a relative or a personal detail: "Asya's kid", "Matej's
+    # address" ("Parkinson's disease" is not one)
+    r"|['’]s[ \t]+(?:kid|kids|son|daughter|wife|husband|mother|father|mom|dad|brother|sister|"
+    r"children|parents|family|friend|partner|address|phone|number|email|house|home|birthday|"
+    r"killers?|murder|funeral|grave)\b"
+)
+
+
+def _person_verb_after(text: str, end: int) -> bool:
+    return _PERSON_VERB.match(text, end) is not None
+
+
+def _lead_english(core: list[tuple[int, int, str]], lists: NameLists) -> int:
+    """How many leading words of a run are capitalised English words that are no listed name
+    (``Producer`` of ``Producer Liviana Palerma``), leaving two words at least."""
+    k = 0
+    while len(core) - k > 2:
+        w = core[k][2].rstrip(".").casefold()
+        if w in lists.first or w in lists.last or not lists.is_english(w):
+            break
+        k += 1
+    return k
+
+
+def _is_place(words: list[str]) -> bool:
+    return (
+        words[-1] in _PLACE_LAST
+        or words[-1] in _PLACES
+        or any(w in _PLACE_FIRST and w not in _DIRECTIONS for w in words[1:])
+        or words[0] in _PLACE_FIRST
+    )
+
+
+_DIRECTIONS = frozenset({"north", "south", "east", "west", "upper", "lower", "great", "little"})
+
+
 _NUMBER_BEFORE = re.compile(r"\d[ \t]+$")
 _NUMBER_AFTER = re.compile(r"[ \t]+\d")
 
@@ -520,10 +666,14 @@ def _name_lists(
         j = i
         while j + 1 < n and text[toks[j][1] : toks[j + 1][0]] in _LIST_GAPS:
             j += 1
-        if j - i >= 2:
+        pair = j - i == 1 and text[toks[i][1] : toks[j][0]] in (" and ", " & ")
+        if j - i >= 2 or pair:
             items = toks[i : j + 1]
             words = [t[2].casefold() for t in items]
-            if sum(1 for w in words if w in lists.strong and w not in _TITLES) >= 2:
+            # a list of three or more with two unambiguous listed names, or a pair ("Torpy and
+            # Salinas") with one listed name and another listed name or no English word
+            need = 1 if pair else 2
+            if sum(1 for w in words if w in lists.strong and w not in _TITLES) >= need:
                 for (s, e, raw), w in zip(items, words, strict=True):
                     if (s, e) in taken or len(w) < 2 or raw.isupper() or w in _STOP | _PLACES:
                         continue
@@ -557,11 +707,20 @@ def _score_run(text: str, run: list[tuple[int, int, str]], lists: NameLists) -> 
         while k < len(run):
             raw = run[k][2]
             t = raw.rstrip(".").casefold()
-            if t in _STOP and not (k > k_start and t in last):
+            if (
+                t in _STOP
+                and not (k > k_start and t in last)
+                and not (k > k_start and _is_initial(raw) and k + 1 < len(run))
+            ):
                 break
             if t in _TITLES or (raw.isupper() and len(raw) <= 3 and len(run) > 1 and k == k_start):
                 break
-            if raw.isupper() and len(raw) <= 3 and k > k_start and not run[k_start][2].isupper():
+            if (
+                raw.isupper()
+                and 1 < len(raw.rstrip(".")) <= 3
+                and k > k_start
+                and not run[k_start][2].isupper()
+            ):
                 break  # "Okafor Ngozi MRN 1234567": an acronym ends a Title Case name
             known = t in first or t in last
             if not known and not (_is_initial(raw) and k > k_start) and len(t) < 2:
@@ -587,8 +746,14 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
     near = _near_context(text, s)
     if len(core) > 4:  # a Title Case heading, not a name
         return []
+    if len(core) >= 3 and not near:
+        lead = _lead_english(core, lists)
+        if lead:  # "Producer Liviana Palerma": the name is after the English words
+            return _score_core(text, core[lead:], lists)
     if len(core) >= 2:
         full = [w for w in words if len(w) > 1]
+        if _is_place(full) and not near:
+            return []
         if "," in text[s:e]:
             ok = words[0] in last and words[-1] in first
             conf, rule = (0.85 if ok else 0.0), "last-comma-first"
@@ -608,6 +773,8 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
                 rule = "capitalised-run"
             if conf < 0.6 and _foreign_run(core, words, lists) and not _numbered(text, s, e):
                 conf, rule = 0.6, "unlisted-name"
+            if conf < 0.7 and words[0] in first and _person_verb_after(text, e):
+                conf, rule = 0.7, "name+verb"
             if near:
                 conf = max(conf, 0.8)
         if all(w in amb for w in full) and not near:
@@ -618,9 +785,11 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
             conf = min(0.97, conf + 0.1)
         return [NameHit(s, e, conf, rule, ctx)]
     w = words[0]
-    if len(w) < 3 or (w in amb and not near):
+    if len(w) < 3 or (w in amb and not near) or (w in _PLACES and not near):
         return []
     listed = w in first or w in last
+    if _person_verb_after(text, e) and (listed or not lists.is_english(w)):
+        return [NameHit(s, e, 0.7, "single+verb", ctx)]
     if near:
         return [NameHit(s, e, 0.75 if listed else 0.6, "single+context", ctx)]
     if listed and ctx:
@@ -679,12 +848,23 @@ _NEAR_WORDS: tuple[str, ...] = (
     "said",
     "hi",
     "hello",
+    "hey",
     "dear",
     "kid",
     "calls me",
     "thanks",
     "told",
     "asked",
+    "call me",
+    "calls me",
+    "named him",
+    "named her",
+    "ms.",
+    "mrs.",
+    "mr.",
+    "ms",
+    "mrs",
+    "mr",
 )
 
 

@@ -29,10 +29,49 @@ _STATES = (
     r"Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|"
     r"West Virginia|Wisconsin|Wyoming)"
 )
+# Street suffixes: the USPS Publication 28 (Appendix C1) primary names and their common
+# abbreviations, plus British forms (Close, Crescent, Mews...). Abbreviations that are also
+# clinical shorthand (Pt, Br, Ext, Sta...) are left out.
 _STREET = (
-    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
-    r"Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Loop|Pike|Plaza|"
-    r"Crossing|Xing|Ridge|Run|Path|Alley|Row)"
+    r"(?:Street|St|Str|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Crt|Way|"
+    r"Wy|Place|Pl|Terrace|Ter|Terr|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|"
+    r"Loop|Pike|Plaza|Plz|Crossing|Xing|Ridge|Rdg|Run|Path|Alley|Aly|Row|Annex|Arcade|Bayou|"
+    r"Beach|Bend|Bluffs?|Bottom|Branch|Bridge|Brooks?|Burg|Bypass|Byp|Camp|Canyon|Cape|"
+    r"Causeway|Cswy|Center|Centre|Ctr|Cliffs?|Club|Commons?|Corners?|Course|Courts|Cove|Creek|"
+    r"Crk|Crescent|Cres|Crest|Crossroads?|Curve|Dale|Dam|Divide|Drives|Estates?|Expressway|"
+    r"Expy|Extension|Falls|Ferry|Fields?|Flats?|Ford|Forest|Forge|Forks?|Freeway|Fwy|"
+    r"Gardens?|Gdns|Gateway|Glens?|Greens?|Grove|Grv|Harbou?r|Haven|Heights|Hts|Hills?|Hollow|"
+    r"Inlet|Island|Isle|Junction|Jct|Keys?|Knolls?|Lakes?|Landing|Lndg|Light|Lock|Lodge|Mall|"
+    r"Manor|Meadows?|Mews|Mills?|Mission|Motorway|Mountain|Mtn|Neck|Orchard|Oval|Overpass|"
+    r"Park|Pass|Passage|Pines?|Plains?|Points?|Ports?|Prairie|Radial|Ramp|Ranch|Rapids?|"
+    r"Rest|Rise|River|Route|Rte|Shoals?|Shores?|Skyway|Springs?|Spur|Squares|Station|"
+    r"Stravenue|Stream|Summit|Trace|Track|Trafficway|Tunnel|Turnpike|Tpke|Underpass|Union|"
+    r"Unions|Valleys?|Vly|Viaduct|Views?|Village|Ville|Vista|Walk|Wall|Wells?|Wynd|Close|Gate)"
+)
+_DIRECTIONAL = (
+    r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West|Northeast|Northwest|Southeast|Southwest)"
+)
+# Letters of European street and place names (Latin-1 and Latin Extended-A/B: "Miła", "Křenová").
+_L = "A-Za-zÀ-ÖØ-öø-ÿ\u0100-\u024f"
+_UPPER = "A-ZÀ-ÖØ-Þ\u0100-\u024f"
+_WORD = rf"[{_UPPER}][{_L}'-]+"
+# Countries whose name may come right before a postal code ("Estonia 62488", "Finland 00100").
+_COUNTRIES = (
+    r"(?:Afghanistan|Albania|Algeria|Andorra|Angola|Argentina|Armenia|Australia|Austria|"
+    r"Azerbaijan|Bahamas|Bahrain|Bangladesh|Barbados|Belarus|Belgium|Belize|Bolivia|Bosnia|"
+    r"Brazil|Brunei|Bulgaria|Cambodia|Cameroon|Canada|Chile|China|Colombia|Croatia|Cuba|Cyprus|"
+    r"Czech Republic|Czechia|Denmark|Ecuador|Egypt|Estonia|Ethiopia|Finland|France|Georgia|"
+    r"Germany|Ghana|Greece|Greenland|Guatemala|Honduras|Hungary|Iceland|India|Indonesia|Iran|"
+    r"Iraq|Ireland|Israel|Italy|Jamaica|Japan|Jordan|Kazakhstan|Kenya|Korea|Kuwait|Latvia|"
+    r"Lebanon|Liechtenstein|Lithuania|Luxembourg|Malaysia|Malta|Mexico|Moldova|Monaco|Mongolia|"
+    r"Montenegro|Morocco|Nepal|Netherlands|New Zealand|Nigeria|North Macedonia|Norway|Pakistan|"
+    r"Panama|Paraguay|Peru|Philippines|Poland|Portugal|Qatar|Romania|Russia|Saudi Arabia|"
+    r"Serbia|Singapore|Slovakia|Slovenia|South Africa|Spain|Sri Lanka|Sweden|Switzerland|"
+    r"Taiwan|Thailand|Tunisia|Turkey|Ukraine|United Arab Emirates|United Kingdom|"
+    r"United States|Uruguay|Venezuela|Vietnam|USA|UK)"
+)
+_PARTICLE = (
+    r"(?:de|del|della|delle|dei|degli|di|da|das|do|dos|du|des|la|le|les|e|y|van|von|der|den)"
 )
 _ID = r"(?P<v>[A-Z0-9][A-Z0-9-]{3,19})\b"
 _SEP = r"\s*[:#]?\s*"
@@ -123,6 +162,19 @@ _PHONE_CONTEXT = (
     "fax",
     "reach",
     "number",
+)
+
+_ADDRESS_CONTEXT = (
+    "address",
+    "street",
+    "lives",
+    "live at",
+    "resides",
+    "mail",
+    "ship",
+    "deliver",
+    "send",
+    "located",
 )
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
@@ -398,8 +450,10 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "street_address",
         E.STREET_ADDRESS,
-        r"\b(?P<v>\d{1,6}[A-Z]? (?:[NSEW]\.? |(?:North|South|East|West) )?"
-        r"(?:[A-Z][A-Za-z]+\.? ){1,4}" + _STREET + r"\b\.?"
+        # "1659 Hoog St", "42 Juniper Lane, Apt 3", "12 Main St NW"; a building number may come
+        # before the house number ("3369 24 Clarke Avenue").
+        r"\b(?P<v>(?:\d{1,6} )?\d{1,6}[A-Z]? (?:[NSEW]\.? |(?:North|South|East|West) )?"
+        r"(?:[A-Z][A-Za-z]+\.? ){1,4}" + _STREET + r"\b\.?(?: " + _DIRECTIONAL + r"\b\.?)?"
         r"(?:,? (?:Apt|Apartment|Suite|Ste|Unit|#)\.? ?#?[A-Za-z0-9-]+)?)",
         0.85,
         0.9,
@@ -407,10 +461,12 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "street_address_europe",
         E.STREET_ADDRESS,
-        r"\b(?P<v>(?:\d{1,6} )?[A-ZÀ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]*(?: ?(?i:katu|tie|vegur|gade|gate|vej|"
-        r"vägen|gatan|veien|straße|strasse|weg|laan|straat|steeg|plein|ulica|utca|cesta|iela|"
+        r"\b(?P<v>(?:\d{1,6} )?(?:" + _WORD + r" )?[" + _UPPER + r"][" + _L + r"'-]*"
+        r"(?: ?(?i:katu|tie|vegur|gade|gate|"
+        r"vej|vägen|gatan|veien|straße|strasse|weg|laan|straat|steeg|plein|ulica|utca|cesta|iela|"
         r"gatve|tänav|allee|platz|kuja|polku|gränd|gasse|gata|stræti|straeti|plads|torv|körút|"
-        r"sokak|sokağı|caddesi|ulice|ulitsa)"
+        r"sokak|sokağı|caddesi|ulice|ulitsa|braut|stien|stræde|vegen|väg|dreef|"
+        r"singel|damm|ufer|markt|gässli|bulvár|sétány|tér)"
         # Short street words only as a word of their own ("Piroska u. 97", not "Menu 3").
         r"| (?i:u|tee|vei|út|tér|krt|rkp|trg))\.? \d{1,5}[a-zA-Z]?"
         r"(?:,? (?:Apt|Suite|Unit|Flat)\.? ?\d{1,5})?)\b",
@@ -420,23 +476,107 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "street_address_europe_word",
         E.STREET_ADDRESS,
-        r"\b(?P<v>(?:\d{1,6} )?(?i:rue|via|calle|avenida|rua|viale|piazza|piazzetta|plaza|"
+        r"\b(?P<v>(?:\d{1,6} )?(?i:rue|via|calle|c/|avenida|rua|viale|piazza|piazzetta|plaza|"
         r"boulevard|chemin|allée|place|ul\.|ulica|paseo|travessa|largo|avinguda|carrer|corso|"
-        r"strada|avenue|av\.|rambla|camino|carretera) (?:d[eiao]s? |del |du |la |le )?"
-        r"[A-ZÀ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]+"
-        r"(?: [A-ZÀ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'-]+)?"
+        r"strada|avenue|av\.|rambla|camino|carretera) (?:"
+        + _PARTICLE
+        + r" )?"
+        + _WORD
+        + r"(?: (?:"
+        + _PARTICLE
+        + r" )?"
+        + _WORD
+        + r"){0,4}"
         r",? \d{1,5})\b",
         0.75,
         0.8,
     ),
     Recognizer(
-        # USPS military mail: "PSC 1234, Box 5678, APO AE 09012", "USS Alamo, FPO AP 96697".
+        # USPS military mail: "PSC 1234, Box 5678, APO AE 09012", "USS Alamo, FPO AP 96697",
+        # "Unit 8505 Box 9220 / DPO AE 90744" (the second line after a line break).
         "military_address",
         E.STREET_ADDRESS,
-        r"\b(?P<v>(?:(?:PSC|CMR|Unit) \d{1,5},? Box \d{1,5}|(?:USNS|USS|USCGC) [A-Z][A-Za-z]+)"
-        r",? (?:APO|FPO|DPO) (?:AA|AE|AP)(?: \d{5}(?:-\d{4})?)?)\b",
+        r"\b(?P<v>(?:(?i:PSC|CMR|Unit) \d{1,5},? (?i:Box) \d{1,5}|(?:USNS|USNV|USS|USCGC) "
+        + _WORD
+        + r")(?:,? ?|\s+)(?i:APO|FPO|DPO) (?i:AA|AE|AP)(?: \d{5}(?:-\d{4})?)?)\b",
         0.85,
         0.9,
+    ),
+    Recognizer(
+        # A house number, one or two street words, the street number: "20789 Allika 46",
+        # "641 Dašická 688, Turkovice" (a building or postal number before a European street),
+        # ending the line, before a comma or a unit. The validator refuses English words and
+        # months ("take 2 Tylenol 500, then" is refused for the drug only if it is listed).
+        "street_number_europe",
+        E.STREET_ADDRESS,
+        r"\b(?P<v>\d{3,6} " + _WORD + r"(?: " + _WORD + r")? \d{1,5}[a-zA-Z]?\.?"
+        r"(?:,? (?:Apt|Suite|Unit|Flat)\.? ?\d{1,5})?)(?:,|;|\n|\r|$| (?:Apt|Suite|Unit|Flat)\b)",
+        0.6,
+        0.85,
+        _ADDRESS_CONTEXT,
+        v.street_words,
+        "street-words",
+    ),
+    Recognizer(
+        # After an address cue, a European street written street-first: "lives at Jahu 80",
+        # "address: Pärna 33", "send it to Kuusiku 7".
+        "street_after_cue",
+        E.STREET_ADDRESS,
+        r"\b(?i:lives (?:at|on)|living (?:at|on)|resides (?:at|on)|address(?: is)?:?|"
+        r"ship(?:ped)? to|send (?:it |them )?to|deliver(?:ed)? to|mail(?:ed)? to|located at|"
+        r"corner of|moved to)\s+(?P<v>(?:\d{1,6} )?"
+        + _WORD
+        + r"(?: (?:"
+        + _PARTICLE
+        + r" )?"
+        + _WORD
+        + r"){0,3} \d{1,5}[a-zA-Z]?)\b",
+        0.8,
+        0.8,
+        (),
+        v.street_words,
+        "street-words",
+    ),
+    Recognizer(
+        # House number first, then a Romance street word: "26 rue des Lilas", "33 avenue de
+        # Provence", "69 Av Sidi Lakhmi".
+        "street_number_romance",
+        E.STREET_ADDRESS,
+        r"\b(?P<v>\d{1,5},? (?i:rue|avenue|av\.?|boulevard|bd|chemin|allée|impasse|quai|cours|"
+        r"calle|c/|rua|via|viale|piazza|largo|avenida|travessa) (?:(?:" + _PARTICLE + r" ){1,2}"
+        r"["
+        + _L
+        + r"]["
+        + _L
+        + r"'-]+|"
+        + _WORD
+        + r")(?: (?:"
+        + _PARTICLE
+        + r" )?"
+        + _WORD
+        + r"){0,3})",
+        0.75,
+        0.8,
+    ),
+    Recognizer(
+        # A postal code right after the country: "Estonia 62488", "New Zealand 34694".
+        "postcode_after_country",
+        E.ZIP_CODE,
+        r"\b" + _COUNTRIES + r",? (?P<v>\d{4,6})(?:\n|\r|$|[.,;)])",
+        0.7,
+        0.7,
+    ),
+    Recognizer(
+        # A street named without a house number: "Berg Hills Street", "Inna Loop St.", "on
+        # Abbey Road"; 0.55 alone, 0.8 near an address word ("corner of", "lives").
+        "street_name",
+        E.STREET_ADDRESS,
+        r"\b(?P<v>" + _WORD + r"(?: " + _WORD + r"){0,2} (?:Street|Avenue|Road|Boulevard|St\.))",
+        0.55,
+        0.8,
+        (*_ADDRESS_CONTEXT, "corner"),
+        v.street_name,
+        "street-name",
     ),
     Recognizer(
         "secondary_unit",  # the second address line alone: "Apt. 297", "Suite 501"
@@ -449,7 +589,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "po_box",
         E.STREET_ADDRESS,
-        r"\b(?P<v>(?i:P\.? ?O\.? Box) \d{1,6})\b",
+        r"\b(?P<v>(?:\d{1,6} )?(?i:P\.? ?O\.? Box) \d{1,6})\b",
         0.85,
         0.9,
     ),

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import ipaddress
+import re
+
+from phiward.detect._names import name_lists
 
 # Published, advertised or otherwise well-known SSNs that are not anyone's (Woolworth's wallet
 # card 078-05-1120, the 1940s Social Security ad 219-09-9999, the 123-45-6789 example) plus the
@@ -175,3 +178,125 @@ def expand_year(y: str) -> int:
     if len(y) == 4:
         return n
     return 2000 + n if n <= 30 else 1900 + n
+
+
+_MONTHS_WEEKDAYS = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+)
+_STREET_PARTICLES = frozenset(
+    [
+        "de",
+        "del",
+        "della",
+        "delle",
+        "dei",
+        "degli",
+        "di",
+        "da",
+        "das",
+        "do",
+        "dos",
+        "du",
+        "des",
+        "la",
+        "le",
+        "les",
+        "e",
+        "y",
+        "van",
+        "von",
+        "der",
+        "den",
+    ]
+)
+_UNIT_WORDS = frozenset({"apt", "apartment", "suite", "ste", "unit", "flat"})
+_LETTERS = re.compile(r"[^\W\d_][^\W\d_'-]*")
+
+
+def street_words(value: str) -> bool:
+    """The words of a street written without a street suffix (``20789 Allika 46``, ``lives at
+    Jahu 80``) are no English words and no month or weekday: ``Room 5``, ``take 2 Tablets 3``,
+    ``on 5 March 2023`` are not streets. English is Webster's 2nd (the names module's list)."""
+    lists = name_lists()
+    words = [w.casefold() for w in _LETTERS.findall(value)]
+    words = [w for w in words if w not in _STREET_PARTICLES and w not in _UNIT_WORDS]
+    if not words:
+        return False
+    for w in words:
+        if w in _MONTHS_WEEKDAYS or len(w) < 3:
+            return False
+        if lists.is_english(w):
+            return False
+    return True
+
+
+_FUNCTION_WORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "these",
+        "those",
+        "our",
+        "my",
+        "his",
+        "her",
+        "their",
+        "your",
+        "its",
+        "on",
+        "in",
+        "at",
+        "to",
+        "of",
+        "for",
+        "and",
+        "or",
+        "by",
+        "from",
+        "with",
+        "no",
+        "not",
+    ]
+)
+
+
+def street_name(value: str) -> bool:
+    """A street named without a house number (``Berg Hills Street``): no function word (``The
+    Road to``) and no month or weekday among its words."""
+    words = [w.casefold() for w in _LETTERS.findall(value)]
+    return not any(w in _FUNCTION_WORDS or w in _MONTHS_WEEKDAYS for w in words[:-1])
