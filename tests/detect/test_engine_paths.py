@@ -269,3 +269,14 @@ def test_near_before_tail_equals_the_whole_window(text: str) -> None:
 
     for start in range(len(text) + 1):
         assert _near_before(text, start) == _reference_near_before(text, start)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=texts)
+def test_re2_without_binding_internals_gives_the_same(text: str) -> None:
+    """A google-re2 release without ``_regexp.Match`` falls back to ``search()``, same result."""
+    pytest.importorskip("re2")
+    eng = PatternEngine(backend="re2", hyperscan=False)
+    fallback = PatternEngine(backend="re2", hyperscan=False)
+    fallback._re2_match = engine._spans_via_search(fallback._compiled, len(RECOGNIZERS))
+    assert _key(fallback.scan(text)) == _key(eng.scan(text))

@@ -106,7 +106,10 @@ _Plan = tuple[
     int,
 ]
 _NULL_SPAN = (-1, -1)
-_UNANCHORED: Any = None if _re2 is None else _re2._re2.RE2.Anchor.UNANCHORED
+try:  # the binding's own Match and its anchor constant (see PatternEngine._re2_match)
+    _UNANCHORED: Any = _re2._re2.RE2.Anchor.UNANCHORED
+except AttributeError:  # pragma: no cover - no re2, or a binding without these internals
+    _UNANCHORED = None
 
 
 def default_backend() -> str:
@@ -170,7 +173,9 @@ class PatternEngine:
             self._compiled: Any = _re2.compile(self.pattern_text.encode(), options)
             # The binding's own Match: a list of every group's span, without the generator and
             # match object that ``search`` wraps around it (most of a short text's cost).
-            self._re2_match: Any = self._compiled._regexp.Match
+            self._re2_match: Any = getattr(getattr(self._compiled, "_regexp", None), "Match", None)
+            if self._re2_match is None or _UNANCHORED is None:
+                self._re2_match = _spans_via_search(self._compiled, len(self.recognizers))
         else:
             bodies = [_INNER_GROUP.sub("(?:", r.pattern) for r in self.recognizers]
             self.pattern_text = "|".join(f"(?P<r{i}>{b})" for i, b in enumerate(bodies))
@@ -373,6 +378,18 @@ class PatternEngine:
 
 
 _START = operator.attrgetter("start")
+
+
+def _spans_via_search(compiled: Any, groups: int) -> Callable[[Any, bytes, int, int], list[Any]]:
+    """The binding's ``Match`` (every group's span) through the public ``search()``, for a
+    google-re2 release without the internals the fast path uses."""
+    search = compiled.search
+
+    def match(anchor: Any, haystack: bytes, pos: int, endpos: int) -> list[Any]:
+        m = search(haystack, pos, endpos)
+        return [_NULL_SPAN] if m is None else [m.span(g) for g in range(groups + 1)]
+
+    return match
 
 
 class _ScanState:
