@@ -110,7 +110,9 @@ def _whole_only(hs: Any) -> Any:
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(text=texts)
-def test_prefilter_never_drops_a_recognizer_that_matches(hs: Any, text: str) -> None:
+def test_prefilter_never_drops_a_recognizer_that_matches(
+    hs: Any, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = _padded(text).encode("utf-8", "surrogateescape")
     matched: set[int] = set()
 
@@ -118,6 +120,7 @@ def test_prefilter_never_drops_a_recognizer_that_matches(hs: Any, text: str) -> 
         matched.add(i)
 
     hs.db.scan(data, match_event_handler=on_match, scratch=hs.scratch())
+    monkeypatch.setattr(engine, "_FEW_RECOGNIZERS", 1000)  # never stop early here
     present = hs.present(data)
     assert present is not None
     assert matched <= present
@@ -138,6 +141,13 @@ def test_prefilter_and_own_databases_change_no_candidate(
     reference = _key(eng._scan_hyperscan(long_text, _whole_only(hs)))
     monkeypatch.setattr(engine, "_FEW_RECOGNIZERS", few)  # 0: always the whole database
     assert _key(eng._scan_hyperscan(long_text, hs)) == reference
+
+
+def test_prefilter_stops_early_on_dense_text(hs: Any) -> None:
+    """More than a few recognizers: the prefilter stops, and the whole database runs."""
+    dense = _padded(" ".join(FRAGMENTS)).encode()
+    assert hs.present(dense) is None
+    assert hs.present(_padded("SSN 219-45-6789").encode()) is not None
 
 
 def test_text_without_matches_skips_every_database(hs: Any) -> None:

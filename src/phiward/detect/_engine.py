@@ -268,8 +268,9 @@ class PatternEngine:
 
         The prefilter pass (no start-of-match tracking: several times faster) says which
         recognizers match anywhere; none, and the text is done; a few, and only their own
-        databases run; more, and the whole database does. Every recognizer's matches are
-        reported independently of the others, so the result is the whole database's."""
+        databases run; more (the prefilter stops at the first one too many), and the whole
+        database does. Every recognizer's matches are reported independently of the others,
+        so the result is the whole database's."""
         data = text.encode("utf-8", "surrogateescape")
         present = hs.present(data)
         if present is not None and not present:
@@ -466,16 +467,25 @@ class _Hyperscan:
         return scratch
 
     def present(self, data: bytes) -> set[int] | None:
-        """The recognizers with a match somewhere in ``data`` (``None``: no prefilter)."""
+        """The recognizers with a match somewhere in ``data``; ``None`` without a prefilter,
+        or when more than ``_FEW_RECOGNIZERS`` match (the whole database and the re2 rest run
+        then anyway: PHI-dense text stops the prefilter within its first few hundred bytes)."""
         if self.prefilter is None:
             return None
         found = set(self.always)
         add = found.add
+        limit = _FEW_RECOGNIZERS + len(found)
 
-        def on_match(i: int, start: int, end: int, flags: int, ctx: object) -> None:
+        def on_match(i: int, start: int, end: int, flags: int, ctx: object) -> bool:
             add(i)
+            return len(found) > limit  # True stops the scan
 
-        self.prefilter.scan(data, match_event_handler=on_match, scratch=self.scratch(_PREFILTER))
+        try:
+            self.prefilter.scan(
+                data, match_event_handler=on_match, scratch=self.scratch(_PREFILTER)
+            )
+        except _hs.ScanTerminated:
+            return None
         return found
 
 
