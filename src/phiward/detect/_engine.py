@@ -492,6 +492,7 @@ class _Hyperscan:
 _HS_CACHE: dict[tuple[str, ...], _Hyperscan | None] = {}
 _HS_LOCK = threading.Lock()
 _FLAGS_VERSION = "som-leftmost+prefilter-singlematch+singles"
+_CACHE_NAMES: dict[tuple[str, ...], str] = {}
 
 
 def _cache_file(key: tuple[str, ...]) -> Path | None:
@@ -499,10 +500,13 @@ def _cache_file(key: tuple[str, ...]) -> Path | None:
     turns the disk cache off). The name hashes everything the database depends on."""
     if _hs is None or os.environ.get("PHIWARD_HYPERSCAN_CACHE", "1") == "0":
         return None
-    digest = hashlib.sha256()
-    for part in (_hs.__version__, platform.machine(), _FLAGS_VERSION, *key):
-        digest.update(part.encode() + b"\0")
-    return default_home() / "cache" / f"hyperscan-{digest.hexdigest()[:40]}.db"
+    name = _CACHE_NAMES.get(key)
+    if name is None:  # hashing the patterns costs ~15 us: once per pattern set and process
+        digest = hashlib.sha256()
+        for part in (_hs.__version__, platform.machine(), _FLAGS_VERSION, *key):
+            digest.update(part.encode() + b"\0")
+        name = _CACHE_NAMES[key] = f"hyperscan-{digest.hexdigest()[:40]}.db"
+    return default_home() / "cache" / name
 
 
 def _load_cached(recognizers: tuple[Recognizer, ...], path: Path) -> _Hyperscan | None:
