@@ -290,3 +290,19 @@ def test_re2_without_binding_internals_gives_the_same(text: str) -> None:
     fallback = PatternEngine(backend="re2", hyperscan=False)
     fallback._re2_match = engine._spans_via_search(fallback._compiled, len(RECOGNIZERS))
     assert _key(fallback.scan(text)) == _key(eng.scan(text))
+
+
+@given(
+    words=st.lists(st.text(alphabet="ab #-]^\\.", min_size=1, max_size=4), min_size=1, max_size=5),
+    window=st.text(alphabet="ab #-]^\\.xA", max_size=40),
+)
+def test_context_regex_first_character_lookahead_changes_no_match(
+    words: list[str], window: str
+) -> None:
+    import re
+
+    fast = engine._context_regex(tuple(words))
+    assert fast is not None
+    alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    plain = re.compile(rf"(?<![a-z])(?:{alts})(?![a-z])")
+    assert fast.findall(window) == plain.findall(window)

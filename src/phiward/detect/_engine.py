@@ -74,7 +74,12 @@ def _context_regex(words: tuple[str, ...]) -> re.Pattern[str] | None:
     if not words:
         return None
     alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<![a-z])(?:{alts})(?![a-z])")
+    # The lookahead on the words' first characters changes no match (every word starts with
+    # one) but lets ``re`` reject most positions at once: 2.3 -> 1.2 us per window.
+    if not all(words):  # an empty word matches anywhere: no first character to look for
+        return re.compile(rf"(?<![a-z])(?:{alts})(?![a-z])")
+    firsts = "".join(re.escape(c) for c in sorted({w[0] for w in words}))
+    return re.compile(rf"(?=[{firsts}])(?<![a-z])(?:{alts})(?![a-z])")
 
 
 # What ``_emit`` does after validation, by entity (one small int compared in the hot loop).
