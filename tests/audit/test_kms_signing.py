@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import boto3
@@ -33,8 +34,14 @@ def test_kms_signed_checkpoint_verifies_and_round_trips(moto_reset: str) -> None
     # A changed body or signature does not verify.
     with pytest.raises(VerificationError):
         again.open(note.replace("\n7\n", "\n8\n", 1))
-    body, _, sig = note.partition("\n\n")
-    flipped = sig[:-4] + ("A" if sig[-4] != "A" else "B") + sig[-3:]
+    # Flip a bit of the decoded signature (not a base64 character: before '=' padding, a
+    # character's low bits are padding and decode to the same bytes).
+    body, _, sig_line = note.partition("\n\n")
+    dash, name, b64 = sig_line.rstrip("\n").split(" ")
+    raw = bytearray(base64.b64decode(b64))
+    raw[-1] ^= 0x01
+    flipped = f"{dash} {name} {base64.b64encode(bytes(raw)).decode()}\n"
+    assert flipped != sig_line
     with pytest.raises(VerificationError):
         again.open(body + "\n\n" + flipped)
 
