@@ -110,7 +110,9 @@ def _whole_only(hs: Any) -> Any:
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(text=texts)
-def test_prefilter_never_drops_a_recognizer_that_matches(hs: Any, text: str) -> None:
+def test_prefilter_never_drops_a_recognizer_that_matches(
+    hs: Any, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = _padded(text).encode("utf-8", "surrogateescape")
     matched: set[int] = set()
 
@@ -118,6 +120,7 @@ def test_prefilter_never_drops_a_recognizer_that_matches(hs: Any, text: str) -> 
         matched.add(i)
 
     hs.db.scan(data, match_event_handler=on_match, scratch=hs.scratch())
+    monkeypatch.setattr(engine, "_FEW_RECOGNIZERS", 1000)  # never stop early here
     present = hs.present(data)
     assert present is not None
     assert matched <= present
@@ -138,6 +141,13 @@ def test_prefilter_and_own_databases_change_no_candidate(
     reference = _key(eng._scan_hyperscan(long_text, _whole_only(hs)))
     monkeypatch.setattr(engine, "_FEW_RECOGNIZERS", few)  # 0: always the whole database
     assert _key(eng._scan_hyperscan(long_text, hs)) == reference
+
+
+def test_prefilter_stops_early_on_dense_text(hs: Any) -> None:
+    """More than a few recognizers: the prefilter stops, and the whole database runs."""
+    dense = _padded(" ".join(FRAGMENTS)).encode()
+    assert hs.present(dense) is None
+    assert hs.present(_padded("SSN 219-45-6789").encode()) is not None
 
 
 def test_text_without_matches_skips_every_database(hs: Any) -> None:
@@ -269,3 +279,30 @@ def test_near_before_tail_equals_the_whole_window(text: str) -> None:
 
     for start in range(len(text) + 1):
         assert _near_before(text, start) == _reference_near_before(text, start)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=texts)
+def test_re2_without_binding_internals_gives_the_same(text: str) -> None:
+    """A google-re2 release without ``_regexp.Match`` falls back to ``search()``, same result."""
+    pytest.importorskip("re2")
+    eng = PatternEngine(backend="re2", hyperscan=False)
+    fallback = PatternEngine(backend="re2", hyperscan=False)
+    fallback._re2_match = engine._spans_via_search(fallback._compiled, len(RECOGNIZERS))
+    assert _key(fallback.scan(text)) == _key(eng.scan(text))
+
+
+@given(
+    words=st.lists(st.text(alphabet="ab #-]^\\.", min_size=1, max_size=4), min_size=1, max_size=5),
+    window=st.text(alphabet="ab #-]^\\.xA", max_size=40),
+)
+def test_context_regex_first_character_lookahead_changes_no_match(
+    words: list[str], window: str
+) -> None:
+    import re
+
+    fast = engine._context_regex(tuple(words))
+    assert fast is not None
+    alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    plain = re.compile(rf"(?<![a-z])(?:{alts})(?![a-z])")
+    assert fast.findall(window) == plain.findall(window)

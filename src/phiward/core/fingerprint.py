@@ -41,6 +41,10 @@ _SEPARATOR_FREE = frozenset(
 )
 
 
+# What precedes the value in the HMAC input: the entity's name and a NUL, encoded once.
+_PREFIXES = {e: e.value.encode() + b"\x00" for e in EntityType}
+
+
 def normalise(entity: EntityType, value: str) -> str:
     """The canonical form that is fingerprinted: equal values by meaning give equal forms."""
     if entity in _SEPARATOR_FREE:
@@ -62,7 +66,7 @@ class Fingerprinter:
         return "Fingerprinter(<key hidden>)"
 
     def fingerprint(self, entity: EntityType, value: str) -> str:
-        msg = entity.value.encode() + b"\x00" + normalise(entity, value).encode("utf-8", "replace")
+        msg = _PREFIXES[entity] + normalise(entity, value).encode("utf-8", "replace")
         return FINGERPRINT_PREFIX + hmac.digest(self._key, msg, "sha256")[:_DIGEST_BYTES].hex()
 
     @classmethod

@@ -45,25 +45,21 @@ _WORD_TYPES = frozenset({EntityType.NAME, EntityType.CITY, EntityType.COUNTY})
 
 
 def _mask_tail(value: str, keep: int) -> str:
-    alnum_total = sum(ch.isalnum() for ch in value)
-    out: list[str] = []
-    seen = 0
-    for ch in value:
-        if ch.isalnum():
-            seen += 1
-            out.append(ch if seen > alnum_total - keep else _STAR)
-        else:
-            out.append(ch)
-    return "".join(out)
+    return _mask_first(value, sum(map(str.isalnum, value)) - keep)
+
+
+def _mask_first(value: str, n: int) -> str:
+    """The first ``n`` alphanumerics masked (``re.sub`` with a count, in C)."""
+    return _ALNUM.sub(_STAR, value, count=n) if n > 0 else value
 
 
 def _mask_number(value: str) -> str:
-    n = sum(ch.isalnum() for ch in value)
+    n = sum(map(str.isalnum, value))
     keep = 4 if n >= 10 else 2 if n >= 6 else 0
     # SSNs are conventionally shown with their last four even though they have nine digits.
     if n == 9 and "-" in value:
         keep = 4
-    return _mask_tail(value, keep)
+    return _mask_first(value, n - keep)
 
 
 def _mask_words(value: str) -> str:
@@ -80,7 +76,7 @@ def _mask_words(value: str) -> str:
 
 
 def _mask_all(value: str) -> str:
-    return "".join(_STAR if ch.isalnum() else ch for ch in value)
+    return _ALNUM.sub(_STAR, value)
 
 
 def _mask_email(value: str) -> str:
