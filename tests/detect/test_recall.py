@@ -160,6 +160,9 @@ def test_name_false_positives(text: str) -> None:
         ("name:    hyuuma t. maida\naddress: unit 4", "hyuuma t. maida"),
         ("follow up with patricia desrosiers in a couple of months", "patricia desrosiers"),
         ("patient name: john smith, dob 1/2/1961", "john smith"),
+        # a listed first name before is / was / has / had
+        ("David is a very sympathetic person.", "David"),
+        ("Catherine was discharged home on day 3.", "Catherine"),
     ],
 )
 def test_name_true_positives_more(text: str, name: str) -> None:
@@ -175,6 +178,8 @@ def test_name_true_positives_more(text: str, name: str) -> None:
         "history of Parkinson's disease and Crohn's disease",  # eponyms, not people
         "she moved from Porto Alegre to Dusino San Michele",  # places
         "Salt and Pepper were added",  # an English pair is not a name pair
+        "Foley was removed on day 2",  # a surname alone (an eponym) is not enough before "was"
+        "Heparin was held overnight",
     ],
 )
 def test_name_false_positives_more(text: str) -> None:

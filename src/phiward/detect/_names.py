@@ -615,6 +615,10 @@ _PERSON_VERB = re.compile(
 )
 
 
+# After a listed first name only (not after a surname or another word): "David is a very...".
+_BE_AFTER = re.compile(r"[ \t]+(?:is|was|has|had)\b")
+
+
 def _person_verb_after(text: str, end: int) -> bool:
     return _PERSON_VERB.match(text, end) is not None
 
@@ -790,6 +794,8 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
     listed = w in first or w in last
     if _person_verb_after(text, e) and (listed or not lists.is_english(w)):
         return [NameHit(s, e, 0.7, "single+verb", ctx)]
+    if w in first and w not in amb and _BE_AFTER.match(text, e):
+        return [NameHit(s, e, 0.6, "first-name+verb", ctx)]  # "David is", "Megan was"
     if near:
         return [NameHit(s, e, 0.75 if listed else 0.6, "single+context", ctx)]
     if listed and ctx:
