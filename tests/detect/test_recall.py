@@ -163,6 +163,10 @@ def test_name_false_positives(text: str) -> None:
         # a listed first name before is / was / has / had
         ("David is a very sympathetic person.", "David"),
         ("Catherine was discharged home on day 3.", "Catherine"),
+        # a listed first name as a speaker label or a vocative
+        ('Alice: "Who are you?"', "Alice"),
+        ("Bryce, can I please speak to your boss?", "Bryce"),
+        ("Remember me, Natasha? We met in May.", "Natasha"),
     ],
 )
 def test_name_true_positives_more(text: str, name: str) -> None:
@@ -180,6 +184,7 @@ def test_name_true_positives_more(text: str, name: str) -> None:
         "Salt and Pepper were added",  # an English pair is not a name pair
         "Foley was removed on day 2",  # a surname alone (an eponym) is not enough before "was"
         "Heparin was held overnight",
+        "Plan: follow up in clinic\nHeparin, 5000 units",  # labels and drugs, not speakers
     ],
 )
 def test_name_false_positives_more(text: str) -> None:

@@ -619,6 +619,16 @@ _PERSON_VERB = re.compile(
 _BE_AFTER = re.compile(r"[ \t]+(?:is|was|has|had)\b")
 
 
+def _addressed(text: str, start: int, end: int) -> bool:
+    """A speaker label (``Alice: "Who are you?"`` at a line start) or a vocative (``Bryce, can
+    you...`` at a line start, ``Remember me, Maria?``)."""
+    after = text[end : end + 1]
+    line_start = start == 0 or text[start - 1] == "\n"
+    if after == ":":
+        return line_start
+    return after in (",", "?", "!") and (line_start or text[max(0, start - 2) : start] == ", ")
+
+
 def _person_verb_after(text: str, end: int) -> bool:
     return _PERSON_VERB.match(text, end) is not None
 
@@ -796,6 +806,8 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
         return [NameHit(s, e, 0.7, "single+verb", ctx)]
     if w in first and w not in amb and _BE_AFTER.match(text, e):
         return [NameHit(s, e, 0.6, "first-name+verb", ctx)]  # "David is", "Megan was"
+    if w in first and w not in amb and not lists.is_english(w) and _addressed(text, s, e):
+        return [NameHit(s, e, 0.6, "first-name+address", ctx)]  # "Alice: ...", "me, Maria?"
     if near:
         return [NameHit(s, e, 0.75 if listed else 0.6, "single+context", ctx)]
     if listed and ctx:
