@@ -43,6 +43,7 @@ def found(text: str) -> list[tuple[E, str]]:
         ("she lives at Jahu 80, Liiva", E.STREET_ADDRESS, "Jahu 80"),
         ("lives on Via dei Fiorentini 17", E.STREET_ADDRESS, "Via dei Fiorentini 17"),
         ("Verda lives on 33 avenue de Provence.", E.STREET_ADDRESS, "33 avenue de Provence"),
+        (">770 26 rue des Lilas\n>Apt. 735", E.STREET_ADDRESS, "770 26 rue des Lilas"),
         ("C/ Señores Curas 88, Villafranca", E.STREET_ADDRESS, "C/ Señores Curas 88"),
         ("6343 Skogstien 106\nASKER", E.STREET_ADDRESS, "6343 Skogstien 106"),
         ("764 Fagradalsbraut 71 Apt. 762", E.STREET_ADDRESS, "764 Fagradalsbraut 71 Apt. 762"),

@@ -539,10 +539,12 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     ),
     Recognizer(
         # House number first, then a Romance street word: "26 rue des Lilas", "33 avenue de
-        # Provence", "69 Av Sidi Lakhmi".
+        # Provence", "69 Av Sidi Lakhmi"; a building number may come first ("770 26 rue des
+        # Lilas", as in the US pattern).
         "street_number_romance",
         E.STREET_ADDRESS,
-        r"\b(?P<v>\d{1,5},? (?i:rue|avenue|av\.?|boulevard|bd|chemin|allée|impasse|quai|cours|"
+        r"\b(?P<v>\d{1,6}(?: \d{1,5})?,? (?i:rue|avenue|av\.?|boulevard|bd|chemin|allée|impasse|"
+        r"quai|cours|"
         r"calle|c/|rua|via|viale|piazza|largo|avenida|travessa) (?:(?:" + _PARTICLE + r" ){1,2}"
         r"["
         + _L
