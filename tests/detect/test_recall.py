@@ -19,46 +19,47 @@ def found(text: str) -> list[tuple[E, str]]:
     ("text", "entity", "value"),
     [
         # USPS suffixes beyond the common ones, post-directionals, a building number first
-        ("The restaurant is at 119 Countess Close", E.STREET_ADDRESS, "119 Countess Close"),
+        ("Clinic letter to 27 Badger Close", E.STREET_ADDRESS, "27 Badger Close"),
         ("Office: 12 Main St NW, Suite 4", E.STREET_ADDRESS, "12 Main St NW, Suite 4"),
         ("mail to 55 Harbor Pkwy today", E.STREET_ADDRESS, "55 Harbor Pkwy"),
-        ("lives at 3369 24 Clarke Avenue", E.STREET_ADDRESS, "3369 24 Clarke Avenue"),
+        ("lives at 1180 42 Walnut Avenue", E.STREET_ADDRESS, "1180 42 Walnut Avenue"),
         ("at 904 Oak Crt, Apt 2", E.STREET_ADDRESS, "904 Oak Crt, Apt 2"),
         # military mail over two lines, lower case, USNV
         (
-            "Meet me at PSC 1437, Box 3833\nAPO AA 66791",
+            "Send it to PSC 2210, Box 4410\nAPO AE 09012",
             E.STREET_ADDRESS,
-            "PSC 1437, Box 3833\nAPO AA 66791",
+            "PSC 2210, Box 4410\nAPO AE 09012",
         ),
         (
-            "address: unit 4526 box 0671\ndpo ap 40902",
+            "address: unit 3051 box 220\ndpo ap 96520",
             E.STREET_ADDRESS,
-            "unit 4526 box 0671\ndpo ap 40902",
+            "unit 3051 box 220\ndpo ap 96520",
         ),
-        ("USNV Botolen\nFPO AE 12382", E.STREET_ADDRESS, "USNV Botolen\nFPO AE 12382"),
+        ("USNV Kestrel\nFPO AE 34012", E.STREET_ADDRESS, "USNV Kestrel\nFPO AE 34012"),
         # European forms: number, street, number; street after an address cue; Romance
-        ("Tosh lives at 172 Maneeži 75, Saareküla", E.STREET_ADDRESS, "172 Maneeži 75"),
-        ("20789 Allika 46\nRiisa", E.STREET_ADDRESS, "20789 Allika 46"),
-        ("641 Dašická 688, Turkovice", E.STREET_ADDRESS, "641 Dašická 688"),
-        ("she lives at Jahu 80, Liiva", E.STREET_ADDRESS, "Jahu 80"),
-        ("lives on Via dei Fiorentini 17", E.STREET_ADDRESS, "Via dei Fiorentini 17"),
-        ("Verda lives on 33 avenue de Provence.", E.STREET_ADDRESS, "33 avenue de Provence"),
-        ("C/ Señores Curas 88, Villafranca", E.STREET_ADDRESS, "C/ Señores Curas 88"),
-        ("6343 Skogstien 106\nASKER", E.STREET_ADDRESS, "6343 Skogstien 106"),
-        ("764 Fagradalsbraut 71 Apt. 762", E.STREET_ADDRESS, "764 Fagradalsbraut 71 Apt. 762"),
+        ("Mari lives at 418 Vahtra 12, Tartu", E.STREET_ADDRESS, "418 Vahtra 12"),
+        ("30511 Kivimäe 9\nPärnu", E.STREET_ADDRESS, "30511 Kivimäe 9"),
+        ("512 Husova 31, Plzeň", E.STREET_ADDRESS, "512 Husova 31"),
+        ("she lives at Tamme 14, Viljandi", E.STREET_ADDRESS, "Tamme 14"),
+        ("lives on Via dei Mille 8", E.STREET_ADDRESS, "Via dei Mille 8"),
+        ("Paul lives at 14 avenue de Bretagne.", E.STREET_ADDRESS, "14 avenue de Bretagne"),
+        (">615 8 rue des Lilas\n>Apt. 12", E.STREET_ADDRESS, "615 8 rue des Lilas"),
+        ("C/ Mayor de Gracia 21, Teruel", E.STREET_ADDRESS, "C/ Mayor de Gracia 21"),
+        ("2210 Furustien 4\nHAMAR", E.STREET_ADDRESS, "2210 Furustien 4"),
+        ("905 Hringbraut 33 Apt. 4", E.STREET_ADDRESS, "905 Hringbraut 33 Apt. 4"),
         (
             "Billing address:\n    1593 Pagari 18 Suite 932\n",
             E.STREET_ADDRESS,
             "1593 Pagari 18 Suite 932",
         ),
-        ("808 Kálmán Imre u. 12.\n Apt. 762", E.STREET_ADDRESS, "808 Kálmán Imre u. 12"),
-        ("Satu Elomo\n45818 P.O. Box 242\n", E.STREET_ADDRESS, "45818 P.O. Box 242"),
+        ("411 Petőfi Sándor u. 7.\n Apt. 3", E.STREET_ADDRESS, "411 Petőfi Sándor u. 7"),
+        ("Anna Virta\n33100 P.O. Box 77\n", E.STREET_ADDRESS, "33100 P.O. Box 77"),
         # a street named without a house number
-        ("shows on Berg Hills Street were important", E.STREET_ADDRESS, "Berg Hills Street"),
-        ("stop at the corner of Nieuwe Baan and Inna Loop St.", E.STREET_ADDRESS, "Inna Loop St."),
+        ("the shop on Alder Hills Street closed", E.STREET_ADDRESS, "Alder Hills Street"),
+        ("stop at the corner of Ketel Way and Mora Loop St.", E.STREET_ADDRESS, "Mora Loop St."),
         # postal code after the country
-        ("Riisa\nEstonia 62488", E.ZIP_CODE, "62488"),
-        ("Pines Beach\nNew Zealand 34694", E.ZIP_CODE, "34694"),
+        ("Tartu\nEstonia 50090", E.ZIP_CODE, "50090"),
+        ("Ponsonby\nNew Zealand 1011", E.ZIP_CODE, "1011"),
     ],
 )
 def test_address_true_positives(text: str, entity: E, value: str) -> None:
@@ -88,8 +89,8 @@ def test_address_false_positives(text: str) -> None:
 @pytest.mark.parametrize("backend", available_backends())
 def test_backends_agree_on_european_addresses(backend: str) -> None:
     text = (
-        "Tosh lives at 172 Maneeži 75, Saareküla. PSC 1437, Box 3833\nAPO AA 66791 and "
-        "Riisa\nEstonia 62488; ul. Miła 53; 33 avenue de Provence; 119 Countess Close"
+        "Mari lives at 418 Vahtra 12, Tartu. PSC 2210, Box 4410\nAPO AE 09012 and "
+        "Tartu\nEstonia 50090; ul. Miła 7; 14 avenue de Bretagne; 27 Badger Close"
     )
     ref = PatternEngine(backend="re").scan(text)
     other = PatternEngine(backend=backend).scan(text)
@@ -104,21 +105,21 @@ def names(text: str) -> list[str]:
     ("text", "name"),
     [
         # middle initials between names outside the lists
-        ("Referred by Szabina J Gelencsér last week", "Szabina J Gelencsér"),
-        ("Letter from Faina D. Yefremova about the bill", "Faina D. Yefremova"),
-        ("Stephan M Urner\n4844 Søndergade 52", "Stephan M Urner"),
+        ("Referred by Zsófia K Bérczes last week", "Zsófia K Bérczes"),
+        ("Letter from Galina P. Sidorenko about the bill", "Galina P. Sidorenko"),
+        ("Jochen R Wertz\n12 Hauptweg 4", "Jochen R Wertz"),
         # greetings are trimmed from the name
-        ("Hi Freddy, your results are in", "Freddy"),
-        ("Hey Natasja, call the clinic", "Natasja"),
+        ("Hi Gwendolyn, your results are in", "Gwendolyn"),
+        ("Hey Mirela, call the clinic", "Mirela"),
         # a person verb after a lone capitalised word
-        ("Enrico shouted at the nurse", "Enrico"),
+        ("Ottavio shouted at the nurse", "Ottavio"),
         ('"We are glad," says Becker.', "Becker"),
-        ("Dzhambek is from the county office", "Dzhambek"),
-        ("Scott had given the keys back", "Scott"),
+        ("Ruslanbek is from the county office", "Ruslanbek"),
+        ("Dwayne had given the keys back", "Dwayne"),
         # capitalised English words before the name
-        ("Producer Liviana Palerma explained the plan", "Liviana Palerma"),
+        ("Producer Ilaria Benvenuti explained the plan", "Ilaria Benvenuti"),
         # two spaces between first name and surname
-        ("Lara  Fiorentino\nDining room attendant", "Lara  Fiorentino"),
+        ("Carla  Bonfiglio\nWard clerk", "Carla  Bonfiglio"),
     ],
 )
 def test_name_true_positives(text: str, name: str) -> None:
@@ -128,14 +129,14 @@ def test_name_true_positives(text: str, name: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "Ask the driver to stop at Leokadia Trail",  # a street, not a person
-        "the corner of Mathias Pass and the highway",
+        "Ask the driver to stop at Marisol Trail",  # a street, not a person
+        "the corner of Ambrose Pass and the highway",
         "I will be travelling to France next week",  # a country
-        "Celebrating ten years in Port Whangarei",
+        "Celebrating ten years in Port Hedland",
         "He moved to Los Angeles in May",
         "Surgery said the OR is free",  # an English word before a person verb
         "Aspirin was given; Pharmacy called back",
-        "Serving Southern Poland since 1973",
+        "Clinics across Southern Poland since 1973",
         "She lives in Colorado Springs now",
     ],
 )
@@ -146,20 +147,27 @@ def test_name_false_positives(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "name"),
     [
-        ("Hanne I. Kreutzmann from the county is the speaker", "Hanne I. Kreutzmann"),
-        ("Is there a better song? Torpy and Salinas were engineers.", "Torpy"),
-        ("Is there a better song? Torpy and Salinas were engineers.", "Salinas"),
-        ("It was a done thing between him and Asya's kid", "Asya"),
-        ("As promised, here's Matej's address: 12 Main St", "Matej"),
-        ("Sometimes people call me Csanád", "Csanád"),
-        ("She named him Luís", "Luís"),
-        ("I'd like to join accounts with ms. Quinzia", "Quinzia"),
+        ("Birgit E. Lindqvist from the county is the speaker", "Birgit E. Lindqvist"),
+        ("Both surgeons, Okonjo and Whitfield, agreed.", "Okonjo"),
+        ("Both surgeons, Okonjo and Whitfield, agreed.", "Whitfield"),
+        ("He drove Dilnoza's kid to school", "Dilnoza"),
+        ("Please send Tomasz's address to billing", "Tomasz"),
+        ("Everyone calls me Bence", "Bence"),
+        ("She named him Tiago", "Tiago"),
+        ("Please call ms. Ottilia back", "Ottilia"),
         # lower case after a strong cue, or a listed first name after "follow up with"
-        ("my name is vitoria", "vitoria"),
-        ("her maiden name is nyberg", "nyberg"),
-        ("name:    hyuuma t. maida\naddress: unit 4", "hyuuma t. maida"),
-        ("follow up with patricia desrosiers in a couple of months", "patricia desrosiers"),
+        ("my name is ludmila", "ludmila"),
+        ("her maiden name is lindgren", "lindgren"),
+        ("name:    kenji t. morimoto\naddress: unit 4", "kenji t. morimoto"),
+        ("follow up with patricia okafor in two weeks", "patricia okafor"),
         ("patient name: john smith, dob 1/2/1961", "john smith"),
+        # a listed first name before is / was / has / had
+        ("David is feeling better today.", "David"),
+        ("Catherine was discharged home on day 3.", "Catherine"),
+        # a listed first name as a speaker label or a vocative
+        ('Alice: "Is the doctor in?"', "Alice"),
+        ("Bryce, can you call the pharmacy?", "Bryce"),
+        ("Is that you, Natasha? We met in May.", "Natasha"),
     ],
 )
 def test_name_true_positives_more(text: str, name: str) -> None:
@@ -173,8 +181,11 @@ def test_name_true_positives_more(text: str, name: str) -> None:
         "name: pending",
         "the name of the drug is unknown",
         "history of Parkinson's disease and Crohn's disease",  # eponyms, not people
-        "she moved from Porto Alegre to Dusino San Michele",  # places
+        "she moved from Porto Seguro to Castel San Pietro",  # places
         "Salt and Pepper were added",  # an English pair is not a name pair
+        "Foley was removed on day 2",  # a surname alone (an eponym) is not enough before "was"
+        "Heparin was held overnight",
+        "Plan: follow up in clinic\nHeparin, 5000 units",  # labels and drugs, not speakers
     ],
 )
 def test_name_false_positives_more(text: str) -> None:

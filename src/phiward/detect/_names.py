@@ -319,9 +319,9 @@ _PLACES_TEXT = """
     northern southern eastern western central upper lower greater
 """
 _PLACES = frozenset(_PLACES_TEXT.split())
-# A Title Case run that ends with a street or place word is a street or a place ("Leokadia
-# Trail", "Mathias Pass", "Colorado Springs", "Pines Beach"); one that starts with a place word
-# is a place ("Port Whangarei", "Los Angeles", "Fort Collins", "San Michele").
+# A Title Case run that ends with a street or place word is a street or a place ("Marisol
+# Trail", "Ambrose Pass", "Colorado Springs", "Palm Beach"); one that starts with a place word
+# is a place ("Port Hedland", "Los Angeles", "Fort Collins", "San Pietro").
 _PLACE_LAST_TEXT = """
     street avenue road boulevard lane drive court way place terrace circle parkway highway square
     trail loop pike plaza crossing ridge run path alley row beach bend bluff bluffs bridge brook
@@ -509,7 +509,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
 
 
 _LOW = "a-zß-öø-ÿ\u0100-\u024f"
-# Names typed in lower case after a strong cue ("my name is vitoria", "name: hyuuma t. maida")
+# Names typed in lower case after a strong cue ("my name is ludmila", "name: kenji t. morimoto")
 # or after "follow up with" (then the first word must be a listed first name).
 _LOWER_CUE = re.compile(
     r"(?:(?P<strong>\b(?:[Mm]y name is|[Nn]ame is|[Nn]ame was|[Nn]ame)[ \t]*[:?]?)|"
@@ -563,8 +563,8 @@ def _lowercase_names(text: str, lists: NameLists) -> list[NameHit]:
 def _foreign_run(run: list[tuple[int, int, str]], words: list[str], lists: NameLists) -> bool:
     """Two or three Title Case words, each a listed name or no English word, one at least not
     English (``Olga Krylova``; not ``Chest Pain``, ``Johnson Technologies`` or ``CT ABDOMEN``).
-    A middle initial does not count (``Szabina J Gelencsér``), nor capitalised English words
-    before the name (``Producer Liviana Palerma``)."""
+    A middle initial does not count (``Zsófia K Bérczes``), nor capitalised English words
+    before the name (``Producer Ilaria Benvenuti``)."""
     if len(run) >= 3:
         k = _lead_english(run, lists)
         run, words = run[k:], words[k:]
@@ -601,18 +601,32 @@ def _before_acronym(
 
 
 _LIST_GAPS = (", ", " and ", ", and ", " & ")
-# A verb that takes a person as its subject, right after a capitalised word: "Enrico shouted",
-# "Becker said", "Kevin had given", "Dzhambek is from".
+# A verb that takes a person as its subject, right after a capitalised word: "Ottavio shouted",
+# "Becker said", "Kevin had given", "Ruslanbek is from".
 _PERSON_VERB = re.compile(
     r"(?:'s)?[ \t]+(?:said|says|wrote|writes|told|tells|asked|asks|replied|answered|explained|"
     r"shouted|yelled|whispered|lives|lived|spent|began|died|was born|is from|comes from|"
     r"had given|has given|gave|called|emailed|texted|thinks|thought|wants|wanted)\b"
-    # a possessive before a word for a relative or a personal detail: "Asya's kid", "Matej's
+    # a possessive before a word for a relative or a personal detail: "Dilnoza's kid", "Tomasz's
     # address" ("Parkinson's disease" is not one)
     r"|['’]s[ \t]+(?:kid|kids|son|daughter|wife|husband|mother|father|mom|dad|brother|sister|"
     r"children|parents|family|friend|partner|address|phone|number|email|house|home|birthday|"
     r"killers?|murder|funeral|grave)\b"
 )
+
+
+# After a listed first name only (not after a surname or another word): "David is a very...".
+_BE_AFTER = re.compile(r"[ \t]+(?:is|was|has|had)\b")
+
+
+def _addressed(text: str, start: int, end: int) -> bool:
+    """A speaker label (``Alice: "Who are you?"`` at a line start) or a vocative (``Bryce, can
+    you...`` at a line start, ``Remember me, Maria?``)."""
+    after = text[end : end + 1]
+    line_start = start == 0 or text[start - 1] == "\n"
+    if after == ":":
+        return line_start
+    return after in (",", "?", "!") and (line_start or text[max(0, start - 2) : start] == ", ")
 
 
 def _person_verb_after(text: str, end: int) -> bool:
@@ -621,7 +635,7 @@ def _person_verb_after(text: str, end: int) -> bool:
 
 def _lead_english(core: list[tuple[int, int, str]], lists: NameLists) -> int:
     """How many leading words of a run are capitalised English words that are no listed name
-    (``Producer`` of ``Producer Liviana Palerma``), leaving two words at least."""
+    (``Producer`` of ``Producer Ilaria Benvenuti``), leaving two words at least."""
     k = 0
     while len(core) - k > 2:
         w = core[k][2].rstrip(".").casefold()
@@ -670,8 +684,8 @@ def _name_lists(
         if j - i >= 2 or pair:
             items = toks[i : j + 1]
             words = [t[2].casefold() for t in items]
-            # a list of three or more with two unambiguous listed names, or a pair ("Torpy and
-            # Salinas") with one listed name and another listed name or no English word
+            # a list of three or more with two unambiguous listed names, or a pair ("Okonjo and
+            # Whitfield") with one listed name and another listed name or no English word
             need = 1 if pair else 2
             if sum(1 for w in words if w in lists.strong and w not in _TITLES) >= need:
                 for (s, e, raw), w in zip(items, words, strict=True):
@@ -748,7 +762,7 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
         return []
     if len(core) >= 3 and not near:
         lead = _lead_english(core, lists)
-        if lead:  # "Producer Liviana Palerma": the name is after the English words
+        if lead:  # "Producer Ilaria Benvenuti": the name is after the English words
             return _score_core(text, core[lead:], lists)
     if len(core) >= 2:
         full = [w for w in words if len(w) > 1]
@@ -790,6 +804,10 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
     listed = w in first or w in last
     if _person_verb_after(text, e) and (listed or not lists.is_english(w)):
         return [NameHit(s, e, 0.7, "single+verb", ctx)]
+    if w in first and w not in amb and _BE_AFTER.match(text, e):
+        return [NameHit(s, e, 0.6, "first-name+verb", ctx)]  # "David is", "Megan was"
+    if w in first and w not in amb and not lists.is_english(w) and _addressed(text, s, e):
+        return [NameHit(s, e, 0.6, "first-name+address", ctx)]  # "Alice: ...", "me, Maria?"
     if near:
         return [NameHit(s, e, 0.75 if listed else 0.6, "single+context", ctx)]
     if listed and ctx:

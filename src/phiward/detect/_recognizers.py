@@ -55,7 +55,7 @@ _DIRECTIONAL = (
 _L = "A-Za-zÀ-ÖØ-öø-ÿ\u0100-\u024f"
 _UPPER = "A-ZÀ-ÖØ-Þ\u0100-\u024f"
 _WORD = rf"[{_UPPER}][{_L}'-]+"
-# Countries whose name may come right before a postal code ("Estonia 62488", "Finland 00100").
+# Countries whose name may come right before a postal code ("Estonia 50090", "Finland 00100").
 _COUNTRIES = (
     r"(?:Afghanistan|Albania|Algeria|Andorra|Angola|Argentina|Armenia|Australia|Austria|"
     r"Azerbaijan|Bahamas|Bahrain|Bangladesh|Barbados|Belarus|Belgium|Belize|Bolivia|Bosnia|"
@@ -451,7 +451,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         "street_address",
         E.STREET_ADDRESS,
         # "1659 Hoog St", "42 Juniper Lane, Apt 3", "12 Main St NW"; a building number may come
-        # before the house number ("3369 24 Clarke Avenue").
+        # before the house number ("1180 42 Walnut Avenue").
         r"\b(?P<v>(?:\d{1,6} )?\d{1,6}[A-Z]? (?:[NSEW]\.? |(?:North|South|East|West) )?"
         r"(?:[A-Z][A-Za-z]+\.? ){1,4}" + _STREET + r"\b\.?(?: " + _DIRECTIONAL + r"\b\.?)?"
         r"(?:,? (?:Apt|Apartment|Suite|Ste|Unit|#)\.? ?#?[A-Za-z0-9-]+)?)",
@@ -493,7 +493,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     ),
     Recognizer(
         # USPS military mail: "PSC 1234, Box 5678, APO AE 09012", "USS Alamo, FPO AP 96697",
-        # "Unit 8505 Box 9220 / DPO AE 90744" (the second line after a line break).
+        # "Unit 3051 Box 220 / DPO AE 90744" (the second line after a line break).
         "military_address",
         E.STREET_ADDRESS,
         r"\b(?P<v>(?:(?i:PSC|CMR|Unit) \d{1,5},? (?i:Box) \d{1,5}|(?:USNS|USNV|USS|USCGC) "
@@ -503,8 +503,8 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         0.9,
     ),
     Recognizer(
-        # A house number, one or two street words, the street number: "20789 Allika 46",
-        # "641 Dašická 688, Turkovice" (a building or postal number before a European street),
+        # A house number, one or two street words, the street number: "30511 Kivimäe 9",
+        # "512 Husova 31, Plzeň" (a building or postal number before a European street),
         # ending the line, before a comma or a unit. The validator refuses English words and
         # months ("take 2 Tylenol 500, then" is refused for the drug only if it is listed).
         "street_number_europe",
@@ -518,8 +518,8 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         "street-words",
     ),
     Recognizer(
-        # After an address cue, a European street written street-first: "lives at Jahu 80",
-        # "address: Pärna 33", "send it to Kuusiku 7".
+        # After an address cue, a European street written street-first: "lives at Tamme 14",
+        # "address: Vahtra 12", "send it to Kivi 5".
         "street_after_cue",
         E.STREET_ADDRESS,
         r"\b(?i:lives (?:at|on)|living (?:at|on)|resides (?:at|on)|address(?: is)?:?|"
@@ -539,10 +539,12 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     ),
     Recognizer(
         # House number first, then a Romance street word: "26 rue des Lilas", "33 avenue de
-        # Provence", "69 Av Sidi Lakhmi".
+        # Provence", "8 Av Habib Bourguiba"; a building number may come first ("770 26 rue des
+        # Lilas", as in the US pattern).
         "street_number_romance",
         E.STREET_ADDRESS,
-        r"\b(?P<v>\d{1,5},? (?i:rue|avenue|av\.?|boulevard|bd|chemin|allée|impasse|quai|cours|"
+        r"\b(?P<v>\d{1,6}(?: \d{1,5})?,? (?i:rue|avenue|av\.?|boulevard|bd|chemin|allée|impasse|"
+        r"quai|cours|"
         r"calle|c/|rua|via|viale|piazza|largo|avenida|travessa) (?:(?:" + _PARTICLE + r" ){1,2}"
         r"["
         + _L
@@ -559,7 +561,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         0.8,
     ),
     Recognizer(
-        # A postal code right after the country: "Estonia 62488", "New Zealand 34694".
+        # A postal code right after the country: "Estonia 50090", "New Zealand 1011".
         "postcode_after_country",
         E.ZIP_CODE,
         r"\b" + _COUNTRIES + r",? (?P<v>\d{4,6})(?:\n|\r|$|[.,;)])",
@@ -567,7 +569,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         0.7,
     ),
     Recognizer(
-        # A street named without a house number: "Berg Hills Street", "Inna Loop St.", "on
+        # A street named without a house number: "Alder Hills Street", "Mora Loop St.", "on
         # Abbey Road"; 0.55 alone, 0.8 near an address word ("corner of", "lives").
         "street_name",
         E.STREET_ADDRESS,

@@ -246,8 +246,8 @@ _LETTERS = re.compile(r"[^\W\d_][^\W\d_'-]*")
 
 
 def street_words(value: str) -> bool:
-    """The words of a street written without a street suffix (``20789 Allika 46``, ``lives at
-    Jahu 80``) are no English words and no month or weekday: ``Room 5``, ``take 2 Tablets 3``,
+    """The words of a street written without a street suffix (``30511 Kivimäe 9``, ``lives at
+    Tamme 14``) are no English words and no month or weekday: ``Room 5``, ``take 2 Tablets 3``,
     ``on 5 March 2023`` are not streets. English is Webster's 2nd (the names module's list)."""
     lists = name_lists()
     words = [w.casefold() for w in _LETTERS.findall(value)]
@@ -296,7 +296,7 @@ _FUNCTION_WORDS = frozenset(
 
 
 def street_name(value: str) -> bool:
-    """A street named without a house number (``Berg Hills Street``): no function word (``The
+    """A street named without a house number (``Alder Hills Street``): no function word (``The
     Road to``) and no month or weekday among its words."""
     words = [w.casefold() for w in _LETTERS.findall(value)]
     return not any(w in _FUNCTION_WORDS or w in _MONTHS_WEEKDAYS for w in words[:-1])
