@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from phiward.core.migrating import alembic_lock
+from phiward.core.migrating import RACE_ATTEMPTS, alembic_lock, race_pause
 from phiward.errors import AuditError
 
 metadata = sa.MetaData()
@@ -96,7 +96,7 @@ def migrate(engine: sa.Engine) -> None:
     cfg.set_main_option("script_location", "phiward.audit:migrations")
     head = ScriptDirectory.from_config(cfg).get_current_head()
     try:
-        for attempt in (1, 2):
+        for attempt in range(1, RACE_ATTEMPTS + 1):
             try:
                 with engine.begin() as conn:
                     if conn.dialect.name == "postgresql":
@@ -113,8 +113,9 @@ def migrate(engine: sa.Engine) -> None:
                         command.upgrade(cfg, "head")
                     return
             except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError):
-                if attempt == 2:
+                if attempt == RACE_ATTEMPTS:
                     raise
+                race_pause(attempt)
     except sa.exc.SQLAlchemyError as exc:
         raise AuditError(f"cannot prepare the audit database: {exc.__class__.__name__}") from exc
 

@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+
+# SQLite has no DDL lock: a process that finds the schema half made by another (its tables
+# created, the version row not yet written) looks again after a pause. A real problem fails
+# every attempt.
+RACE_ATTEMPTS = 6
 
 
 class _Held:
@@ -19,6 +25,11 @@ class _Held:
 def alembic_lock() -> threading.Lock:
     """The process-wide lock for Alembic commands (``with alembic_lock(): command.upgrade``)."""
     return _Held.lock
+
+
+def race_pause(attempt: int) -> None:
+    """Wait before look number ``attempt + 1`` after a lost schema race (10, 20, 40... ms)."""
+    time.sleep(0.01 * (1 << (attempt - 1)))
 
 
 def _fresh_lock_in_child() -> None:

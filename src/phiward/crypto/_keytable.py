@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 if TYPE_CHECKING:
     from alembic.config import Config
 
-from phiward.core.migrating import alembic_lock
+from phiward.core.migrating import RACE_ATTEMPTS, alembic_lock, race_pause
 from phiward.errors import ConfigError, KeyProviderError
 
 TABLE_NAME = "phiward_data_keys"
@@ -121,7 +121,7 @@ def migrate(engine: Engine) -> str:
 
     head = _head_revision()
     try:
-        for attempt in (1, 2):
+        for attempt in range(1, RACE_ATTEMPTS + 1):
             try:
                 with engine.begin() as conn:
                     if conn.dialect.name == "postgresql":
@@ -146,9 +146,10 @@ def migrate(engine: Engine) -> str:
                     return done
             except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError):
                 # SQLite has no DDL lock: another process may have created the schema between
-                # our look and our CREATE. Look again once; a real problem fails again.
-                if attempt == 2:
+                # our look and our CREATE. Look again after a pause (core.migrating).
+                if attempt == RACE_ATTEMPTS:
                     raise
+                race_pause(attempt)
         raise AssertionError("unreachable")  # pragma: no cover
     except sa.exc.SQLAlchemyError as exc:
         raise ConfigError(f"cannot prepare the key table: {exc.__class__.__name__}") from exc
