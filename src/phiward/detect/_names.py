@@ -689,7 +689,7 @@ def _name_lists(
             need = 1 if pair else 2
             if sum(1 for w in words if w in lists.strong and w not in _TITLES) >= need:
                 for (s, e, raw), w in zip(items, words, strict=True):
-                    if (s, e) in taken or len(w) < 2 or raw.isupper() or w in _STOP | _PLACES:
+                    if (s, e) in taken or len(w) < 2 or raw.isupper() or w in _STOP or w in _PLACES:
                         continue
                     if lists.is_english(w) and w not in lists.strong:
                         continue

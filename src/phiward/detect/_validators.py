@@ -10,7 +10,7 @@ import datetime as _dt
 import ipaddress
 import re
 
-from phiward.detect._names import name_lists
+from phiward.detect._names import _CALENDAR, name_lists
 
 # Published, advertised or otherwise well-known SSNs that are not anyone's (Woolworth's wallet
 # card 078-05-1120, the 1940s Social Security ad 219-09-9999, the 123-45-6789 example) plus the
@@ -180,40 +180,9 @@ def expand_year(y: str) -> int:
     return 2000 + n if n <= 30 else 1900 + n
 
 
-_MONTHS_WEEKDAYS = frozenset(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
+# The names module's month and weekday words, with their abbreviations.
+_MONTHS_WEEKDAYS = frozenset(w.casefold() for w in _CALENDAR) | frozenset(
+    ["jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"]
 )
 _STREET_PARTICLES = frozenset(
     [
