@@ -109,3 +109,26 @@ def test_field_limits_apply_per_field_not_to_their_sum() -> None:
     assert event.to_dict()["site"] == "s" * 300
     with pytest.raises(InputError, match="site is longer"):
         AuditEvent(type="phi.read", action="R", role="r" * 300, site="s" * 513)
+
+
+@settings(max_examples=500)
+@given(
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    st.sampled_from([0, None]),
+    st.integers(min_value=-23 * 60, max_value=23 * 60),
+)
+def test_timestamp_text_fast_path_matches_the_reference(
+    when: datetime, micro: int | None, offset: int
+) -> None:
+    """The UTC fast path of the event timestamp renders exactly what the general path does,
+    microsecond zero included (where ``isoformat()`` drops the fraction)."""
+    from datetime import timedelta, timezone
+
+    if micro is not None:
+        when = when.replace(microsecond=micro)
+    for value in (
+        when.replace(tzinfo=UTC),
+        when.replace(tzinfo=timezone(timedelta(minutes=offset))),
+    ):
+        expected = value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        assert ev.iso_utc(value) == expected

@@ -40,6 +40,9 @@ def iso_utc(value: datetime) -> str:
 
 
 def _iso(value: datetime) -> str:
+    if value.tzinfo is UTC:  # the usual case (utcnow): skip the conversion, ~2x faster
+        text = value.isoformat()  # '...+00:00', with no fraction when microsecond == 0
+        return f"{text[:-6]}Z" if value.microsecond else f"{text[:-6]}.000000Z"
     if value.tzinfo is None:
         raise InputError("audit timestamps must be timezone-aware (UTC)")
     return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

@@ -220,6 +220,7 @@ class AuditLog:
         else:
             local = Signer.load_or_create(config.signing_key, config.origin)
             self.signer, self._mac_key = local, local.row_mac_key()
+        self._row_hmac = hmac.new(self._mac_key, digestmod=hashlib.sha256)
         self.engine = store.create_engine(config.database_url)
         store.migrate(self.engine)
         if sinks is None:
@@ -242,6 +243,7 @@ class AuditLog:
         self._lock = threading.Lock()
         self._tree_lock = threading.Lock()
         self._writer: threading.Thread | None = None
+        self._running = False  # True from the writer's start until its loop has ended
         self._conn: sa.Connection | None = None  # held by the writer thread
         self._pid = os.getpid()
         self._closed = False
@@ -310,7 +312,7 @@ class AuditLog:
         return await fut
 
     def _ensure_writer(self) -> None:
-        if self._writer is not None and self._pid == os.getpid() and self._writer.is_alive():
+        if self._running and self._pid == os.getpid():  # the writer clears it as it exits
             return
         with self._lock:
             if self._writer is None or self._pid != os.getpid() or not self._writer.is_alive():
@@ -323,12 +325,14 @@ class AuditLog:
                 self._writer = threading.Thread(
                     target=self._run, name="phiward-audit-writer", daemon=True
                 )
+                self._running = True
                 self._writer.start()
 
     def _run(self) -> None:
         try:
             self._write_loop()
         finally:
+            self._running = False
             self._drop_connection()
 
     def _write_loop(self) -> None:
@@ -450,21 +454,23 @@ class AuditLog:
         self, conn: sa.Connection, start: int, batch: list[_Pending]
     ) -> tuple[list[int], Frontier]:
         recorded = iso_utc(utcnow())
-        key = self._mac_key
+        mac = self._row_hmac.copy  # the keyed state, copied per row: row_mac() without re-keying
         sha, node = hashlib.sha256, b"\x00"
         frontier = self._load_frontier(conn, start)
         append = frontier.append
-        rows = []
-        for offset, item in enumerate(batch):
+        rows: list[tuple[Any, ...]] = []
+        add = rows.append
+        for seq, item in enumerate(batch, start):
             event = item.event
-            seq = start + offset
             data = event.to_dict(recorded=recorded, seq=seq)
             body = event_json(data, event.details)
             leaf = sha(node + body).digest()
             append(leaf)
-            rows.append(
+            h = mac()
+            h.update(seq.to_bytes(8, "big") + leaf)
+            add(
                 (seq, data["occurred"], event.type, event.action, event.user_id,
-                 event.patient_id, body.decode(), leaf, row_mac(key, seq, leaf), False)
+                 event.patient_id, body.decode(), leaf, h.digest(), False)
             )  # fmt: skip
         store.insert_events(conn, rows)
         self._since_head += len(rows)
