@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 
 _TITLES = frozenset(
     {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "nurse", "sister", "rev", "sr", "fr"}
@@ -430,29 +431,21 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
     capitalised words that need one, not in a pass over the whole text. ``floor`` is accepted for
     callers that filter by confidence (the rules do not depend on it).
     """
-    lists = lists or name_lists()
-    first, last, amb, eng = lists.first, lists.last, lists.ambiguous, lists.english
-    toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+    default = name_lists()
+    lists = lists or default
+    codes = _LONE_CODES if lists is default else {}
+    first, last = lists.first, lists.last
+    toks = _tokens(text)
     if not toks:
         return _lowercase_names(text, lists) if _has_lower_cue(text) else []
     hits: list[NameHit] = []
     i, n = 0, len(toks)
     while i < n:
-        if i + 1 == n or toks[i + 1][0] - toks[i][1] > 2:
+        s, e = toks[i][0], toks[i][1]
+        if i + 1 == n or toks[i + 1][0] - e > 2:
             # The common case, a lone capitalised word (no run can span a gap of 3+ characters):
-            # most are ordinary words and are rejected with set lookups.
-            t = toks[i][2].casefold()
-            if (
-                (t in amb and (t in _STOP or not _near_before(text, toks[i][0])))
-                or len(t) < 3
-                or t in _TITLES
-                or (
-                    t not in first
-                    and t not in last
-                    and not _near_before(text, toks[i][0])
-                    and (t in eng or not _person_verb_after(text, toks[i][1]))
-                )
-            ):
+            # most are ordinary words and are rejected with one dictionary lookup.
+            if _lone_rejected(text, toks[i], codes, lists):
                 i += 1
                 continue
             hits.extend(_score_run(text, toks[i : i + 1], lists))
@@ -474,20 +467,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
             else:
                 break
         if i == j:  # the common case, one capitalised word: reject cheaply
-            t = toks[i][2].casefold()
-            if (
-                (t in amb and (t in _STOP or not _near_before(text, toks[i][0])))
-                or len(t) < 3
-                or t in _TITLES
-            ):
-                i += 1
-                continue
-            if (
-                t not in first
-                and t not in last
-                and not _near_before(text, toks[i][0])
-                and (t in eng or not _person_verb_after(text, toks[i][1]))
-            ):
+            if _lone_rejected(text, toks[i], codes, lists):
                 i += 1
                 continue
         else:  # several words: skip runs with no listed name, no title and no context word
@@ -495,7 +475,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
             if (
                 not any(w in first or w in last or w in _TITLES for w in words)
                 and not _foreign_run(*_before_acronym(toks[i : j + 1], words), lists)
-                and not _near_before(text, toks[i][0])
+                and not _near_before(text, s)
             ):
                 i = j + 1
                 continue
@@ -506,6 +486,86 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
     if _has_lower_cue(text):
         hits.extend(_lowercase_names(text, lists))
     return hits
+
+
+# ASCII text is tokenised on a copy whose bytes are character classes: ``U`` upper-case letter,
+# ``l`` lower-case letter, ``d`` digit or underscore, the three characters ``'-.`` as themselves,
+# a space for anything else. The pattern below is ``_TOKEN`` spelled in those classes (for ASCII,
+# ``[{_UP}]`` is ``[A-Z]``, ``[^\W\d_A-Z]`` is ``[a-z]`` and ``\w`` is ``[A-Za-z0-9_]``), so it
+# finds the same tokens at the same offsets; its literal first byte lets ``re`` jump from one
+# upper-case letter to the next instead of testing a Unicode character class at every position.
+def _ascii_classes() -> bytes:
+    table = bytearray(b" " * 256)
+    for i in range(128):
+        c = chr(i)
+        if "A" <= c <= "Z":
+            table[i] = ord("U")
+        elif "a" <= c <= "z":
+            table[i] = ord("l")
+        elif "0" <= c <= "9" or c == "_":
+            table[i] = ord("d")
+        elif c in "'-.":
+            table[i] = i
+    return bytes(table)
+
+
+_ASCII_CLASSES = _ascii_classes()
+_TOKEN_CLASSES = re.compile(rb"U(?<![Uld]U)(?:'Ul+|l+(?:['-]?Ul+)?|U+(?:['-]U+)?|\.?)(?![Uld])")
+
+
+def _tokens(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, word)`` of every ``_TOKEN`` match in ``text``."""
+    if text.isascii():
+        classes = text.encode("ascii").translate(_ASCII_CLASSES)
+        return [(s, e, text[s:e]) for s, e in map(re.Match.span, _TOKEN_CLASSES.finditer(classes))]
+    return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+
+
+# What a lone capitalised word needs to be looked at further, from the word alone: never (short,
+# a title or a stop word), a context word before it (a name that is also an English word, or an
+# English word), nothing (a listed name), or a context word before or a person verb after it.
+_REJECT, _NEED_NEAR, _ACCEPT, _NEED_NEAR_OR_VERB = range(4)
+# Codes of the common lone words (never the listed or unknown ones, which may be names), for the
+# default lists; cleared when it grows past _LONE_CODES_MAX entries.
+_LONE_CODES: dict[str, int] = {}
+_LONE_CODES_MAX = 20_000
+
+
+def _lone_code(t: str, lists: NameLists) -> int:
+    """The code of the casefolded lone word ``t``: the rejection test of ``find_names``, which
+    is ``(t in amb and (t in _STOP or not near)) or len(t) < 3 or t in _TITLES or (t not in
+    first and t not in last and not near and (t in eng or not verb))``, split by what it needs."""
+    amb = lists.ambiguous
+    if len(t) < 3 or t in _TITLES or (t in amb and t in _STOP):
+        return _REJECT
+    if t in amb:
+        return _NEED_NEAR
+    if t in lists.first or t in lists.last:
+        return _ACCEPT
+    if t in lists.english:
+        return _NEED_NEAR
+    return _NEED_NEAR_OR_VERB
+
+
+def _lone_rejected(
+    text: str, token: tuple[int, int, str], codes: dict[str, int], lists: NameLists
+) -> bool:
+    """The rejection test of ``find_names`` for the lone capitalised word ``token``."""
+    s, e, tok = token
+    code = codes.get(tok)
+    if code is None:
+        code = _lone_code(tok.casefold(), lists)
+        if code in (_REJECT, _NEED_NEAR):
+            if len(codes) >= _LONE_CODES_MAX:
+                codes.clear()
+            codes[tok] = code
+    if code == _REJECT:
+        return True
+    if code == _ACCEPT:
+        return False
+    if code == _NEED_NEAR:
+        return not _near_before(text, s)
+    return not _near_before(text, s) and not _person_verb_after(text, e)
 
 
 _LOW = "a-zß-öø-ÿ\u0100-\u024f"
@@ -601,6 +661,7 @@ def _before_acronym(
 
 
 _LIST_GAPS = (", ", " and ", ", and ", " & ")
+_LIST_GAP_LENGTHS = frozenset(map(len, _LIST_GAPS))
 # A verb that takes a person as its subject, right after a capitalised word: "Ottavio shouted",
 # "Becker said", "Kevin had given", "Ruslanbek is from".
 _PERSON_VERB = re.compile(
@@ -675,11 +736,19 @@ def _name_lists(
     """Items of ``A, B and C`` lists where two items at least are unambiguous listed names."""
     out: list[NameHit] = []
     taken = {(h.start, h.end) for h in found if h.confidence >= 0.6}
-    i, n = 0, len(toks)
-    while i < n:
-        j = i
-        while j + 1 < n and text[toks[j][1] : toks[j + 1][0]] in _LIST_GAPS:
+    # Tokens k and k + 1 with a list gap between them; the lists are the chains of such links.
+    links = [
+        k
+        for k, (a, b) in enumerate(pairwise(toks))
+        if b[0] - a[1] in _LIST_GAP_LENGTHS and text[a[1] : b[0]] in _LIST_GAPS
+    ]
+    n_links = len(links)
+    x = 0
+    while x < n_links:
+        i = j = links[x]
+        while x < n_links and links[x] == j:
             j += 1
+            x += 1
         pair = j - i == 1 and text[toks[i][1] : toks[j][0]] in (" and ", " & ")
         if j - i >= 2 or pair:
             items = toks[i : j + 1]
@@ -694,7 +763,6 @@ def _name_lists(
                     if lists.is_english(w) and w not in lists.strong:
                         continue
                     out.append(NameHit(s, e, 0.6, "name-list"))
-        i = j + 1
     return out
 
 
@@ -889,6 +957,9 @@ _NEAR_WORDS: tuple[str, ...] = (
 _NEAR_BARE = tuple(sorted({w.rstrip(".") for w in _NEAR_WORDS}, key=len, reverse=True))
 _NEAR_SEPARATORS = " \t:#,.-"
 _NEAR_TAIL = max(map(len, _NEAR_BARE)) + 1
+assert min(map(len, _NEAR_BARE)) >= 2  # the suffix test in _near_before needs it
+# The last four characters of each context word (the shorter words whole).
+_NEAR_BARE_SUFFIXES = frozenset(w[-4:] for w in _NEAR_BARE)
 
 
 def _near_before(text: str, start: int) -> bool:
@@ -896,7 +967,20 @@ def _near_before(text: str, start: int) -> bool:
     before offset ``start``: a capitalised word there may be a name even when it is not listed."""
     # Only the tail is looked at (the longest word and the character before it): casefolding
     # that much rather than 48 characters gives the same tail.
-    window = text[max(0, start - 48) : start].rstrip(_NEAR_SEPARATORS)[-_NEAR_TAIL:].casefold()
+    raw = text[max(0, start - 48) : start].rstrip(_NEAR_SEPARATORS)
+    tail = raw[-4:]
+    if tail.isascii():
+        # Casefolding goes character by character and is ``lower`` on ASCII, so ``window`` below
+        # ends with ``tail.lower()``: it can end with a context word only if that holds the
+        # word's last four characters, or the whole word if shorter. Set lookups reject most.
+        tail = tail.lower()
+        if (
+            tail not in _NEAR_BARE_SUFFIXES
+            and tail[-3:] not in _NEAR_BARE_SUFFIXES
+            and tail[-2:] not in _NEAR_BARE_SUFFIXES
+        ):
+            return False
+    window = raw[-_NEAR_TAIL:].casefold()
     if not window.endswith(_NEAR_BARE):
         return False
     for w in _NEAR_BARE:  # the word must start at a word boundary ("pt" is not "accept")
