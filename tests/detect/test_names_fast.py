@@ -33,6 +33,18 @@ def _ref_near_before(text: str, start: int) -> bool:
     return False
 
 
+def _ref_near_context(text: str, start: int) -> bool:
+    window = text[max(0, start - 24) : start].rstrip(" \t:#,-").casefold()
+    if not window.endswith(N._NEAR_WORDS):
+        return False
+    for w in N._NEAR_WORDS:
+        if window.endswith(w):
+            before = window[-len(w) - 1 : -len(w)]
+            if not before or not before.isalnum():
+                return True
+    return False
+
+
 def _ref_lone_rejected(text: str, s: int, e: int, tok: str) -> bool:
     t = tok.casefold()
     amb, first, last = LISTS.ambiguous, LISTS.first, LISTS.last
@@ -107,7 +119,14 @@ def test_near_before_matches_the_plain_test(text: str) -> None:
         assert N._near_before(text, start) == _ref_near_before(text, start), start
 
 
-def test_near_before_on_every_context_word() -> None:
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_texts, _ascii))
+def test_near_context_matches_the_plain_test(text: str) -> None:
+    for start in range(len(text) + 1):
+        assert N._near_context(text, start) == _ref_near_context(text, start), start
+
+
+def test_near_tests_on_every_context_word() -> None:
     for w in N._NEAR_WORDS:
         for word in (w, w.upper(), w.title()):
             for left in ("", " ", "x", "_", "(", "é"):
@@ -115,6 +134,7 @@ def test_near_before_on_every_context_word() -> None:
                     text = f"{left}{word}{sep}Smith"
                     start = len(text) - 5
                     assert N._near_before(text, start) == _ref_near_before(text, start), text
+                    assert N._near_context(text, start) == _ref_near_context(text, start), text
 
 
 @settings(max_examples=300, deadline=None)

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from itertools import pairwise
+from itertools import pairwise, product
 
 _TITLES = frozenset(
     {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "nurse", "sister", "rev", "sr", "fr"}
@@ -439,13 +439,19 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
     if not toks:
         return _lowercase_names(text, lists) if _has_lower_cue(text) else []
     hits: list[NameHit] = []
+    code_of = codes.get
     i, n = 0, len(toks)
     while i < n:
-        s, e = toks[i][0], toks[i][1]
+        s, e, tok = toks[i]
         if i + 1 == n or toks[i + 1][0] - e > 2:
             # The common case, a lone capitalised word (no run can span a gap of 3+ characters):
             # most are ordinary words and are rejected with one dictionary lookup.
-            if _lone_rejected(text, toks[i], codes, lists):
+            code = code_of(tok)
+            if (
+                code == _REJECT
+                or (code == _NEED_NEAR and not _near_before(text, s))
+                or (code != _NEED_NEAR and _lone_rejected(text, toks[i], codes, lists))
+            ):
                 i += 1
                 continue
             hits.extend(_score_run(text, toks[i : i + 1], lists))
@@ -467,7 +473,12 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
             else:
                 break
         if i == j:  # the common case, one capitalised word: reject cheaply
-            if _lone_rejected(text, toks[i], codes, lists):
+            code = code_of(tok)
+            if (
+                code == _REJECT
+                or (code == _NEED_NEAR and not _near_before(text, s))
+                or (code != _NEED_NEAR and _lone_rejected(text, toks[i], codes, lists))
+            ):
                 i += 1
                 continue
         else:  # several words: skip runs with no listed name, no title and no context word
@@ -822,12 +833,11 @@ def _score_run(text: str, run: list[tuple[int, int, str]], lists: NameLists) -> 
 
 def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -> list[NameHit]:
     first, last, amb = lists.first, lists.last, lists.ambiguous
-    words = [c[2].rstrip(".").casefold() for c in core]
-    s, e = core[0][0], core[-1][1]
-    ctx = _context(text, s)
-    near = _near_context(text, s)
     if len(core) > 4:  # a Title Case heading, not a name
         return []
+    words = [c[2].rstrip(".").casefold() for c in core]
+    s, e = core[0][0], core[-1][1]
+    near = _near_context(text, s)
     if len(core) >= 3 and not near:
         lead = _lead_english(core, lists)
         if lead:  # "Producer Ilaria Benvenuti": the name is after the English words
@@ -863,12 +873,14 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
             conf = min(conf, 0.45)
         if conf <= 0:
             return []
+        ctx = _context(text, s)
         if ctx:
             conf = min(0.97, conf + 0.1)
         return [NameHit(s, e, conf, rule, ctx)]
     w = words[0]
     if len(w) < 3 or (w in amb and not near) or (w in _PLACES and not near):
         return []
+    ctx = _context(text, s)
     listed = w in first or w in last
     if _person_verb_after(text, e) and (listed or not lists.is_english(w)):
         return [NameHit(s, e, 0.7, "single+verb", ctx)]
@@ -958,8 +970,22 @@ _NEAR_BARE = tuple(sorted({w.rstrip(".") for w in _NEAR_WORDS}, key=len, reverse
 _NEAR_SEPARATORS = " \t:#,.-"
 _NEAR_TAIL = max(map(len, _NEAR_BARE)) + 1
 assert min(map(len, _NEAR_BARE)) >= 2  # the suffix test in _near_before needs it
-# The last four characters of each context word (the shorter words whole).
-_NEAR_BARE_SUFFIXES = frozenset(w[-4:] for w in _NEAR_BARE)
+# The last four characters of each context word (the shorter words whole), in every mix of
+# upper and lower case.
+_NEAR_BARE_SUFFIXES = frozenset(
+    "".join(spelling)
+    for w in _NEAR_BARE
+    for spelling in product(*({c.lower(), c.upper()} for c in w[-4:]))
+)
+# Their last two characters: most tails fail this first, cheaper test.
+_NEAR_BARE_ENDS = frozenset(x[-2:] for x in _NEAR_BARE_SUFFIXES)
+assert min(map(len, _NEAR_WORDS)) >= 2
+_NEAR_WORD_SUFFIXES = frozenset(
+    "".join(spelling)
+    for w in _NEAR_WORDS
+    for spelling in product(*({c.lower(), c.upper()} for c in w[-4:]))
+)
+_NEAR_WORD_ENDS = frozenset(x[-2:] for x in _NEAR_WORD_SUFFIXES)
 
 
 def _near_before(text: str, start: int) -> bool:
@@ -967,19 +993,21 @@ def _near_before(text: str, start: int) -> bool:
     before offset ``start``: a capitalised word there may be a name even when it is not listed."""
     # Only the tail is looked at (the longest word and the character before it): casefolding
     # that much rather than 48 characters gives the same tail.
-    raw = text[max(0, start - 48) : start].rstrip(_NEAR_SEPARATORS)
+    raw = text[start - 48 if start > 48 else 0 : start].rstrip(_NEAR_SEPARATORS)
     tail = raw[-4:]
-    if tail.isascii():
-        # Casefolding goes character by character and is ``lower`` on ASCII, so ``window`` below
-        # ends with ``tail.lower()``: it can end with a context word only if that holds the
-        # word's last four characters, or the whole word if shorter. Set lookups reject most.
-        tail = tail.lower()
-        if (
+    # Casefolding goes character by character and is ``lower`` on ASCII, so for an ASCII
+    # ``tail`` the ``window`` below ends with ``tail.lower()``: it can end with a context word
+    # only if that holds the word's last four characters, or the whole word if shorter. Set
+    # lookups (of every upper- and lower-case spelling) reject most.
+    if tail.isascii() and (
+        tail[-2:] not in _NEAR_BARE_ENDS
+        or (
             tail not in _NEAR_BARE_SUFFIXES
             and tail[-3:] not in _NEAR_BARE_SUFFIXES
             and tail[-2:] not in _NEAR_BARE_SUFFIXES
-        ):
-            return False
+        )
+    ):
+        return False
     window = raw[-_NEAR_TAIL:].casefold()
     if not window.endswith(_NEAR_BARE):
         return False
@@ -993,7 +1021,21 @@ def _near_before(text: str, start: int) -> bool:
 
 def _near_context(text: str, start: int) -> bool:
     """A context word right before the name (``Patient: ``, ``daughter ``, ``signed by ``)."""
-    window = text[max(0, start - 24) : start].rstrip(" \t:#,-").casefold()
+    raw = text[start - 24 if start > 24 else 0 : start].rstrip(" \t:#,-")
+    tail = raw[-4:]
+    if (
+        tail.isascii()
+        and (  # as in _near_before
+            tail[-2:] not in _NEAR_WORD_ENDS
+            or (
+                tail not in _NEAR_WORD_SUFFIXES
+                and tail[-3:] not in _NEAR_WORD_SUFFIXES
+                and tail[-2:] not in _NEAR_WORD_SUFFIXES
+            )
+        )
+    ):
+        return False
+    window = raw.casefold()
     if not window.endswith(_NEAR_WORDS):
         return False
     for w in _NEAR_WORDS:  # the word must start at a word boundary ("pt" is not "accept")
