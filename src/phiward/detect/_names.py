@@ -484,7 +484,9 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
         else:  # several words: skip runs with no listed name, no title and no context word
             words = [tok[2].rstrip(".").casefold() for tok in toks[i : j + 1]]
             if (
-                not any(w in first or w in last or w in _TITLES for w in words)
+                first.isdisjoint(words)
+                and last.isdisjoint(words)
+                and _TITLES.isdisjoint(words)
                 and not _foreign_run(*_before_acronym(toks[i : j + 1], words), lists)
                 and not _near_before(text, s)
             ):
@@ -721,12 +723,13 @@ def _is_place(words: list[str]) -> bool:
     return (
         words[-1] in _PLACE_LAST
         or words[-1] in _PLACES
-        or any(w in _PLACE_FIRST and w not in _DIRECTIONS for w in words[1:])
+        or not _PLACE_FIRST_NOT_DIRECTION.isdisjoint(words[1:])
         or words[0] in _PLACE_FIRST
     )
 
 
 _DIRECTIONS = frozenset({"north", "south", "east", "west", "upper", "lower", "great", "little"})
+_PLACE_FIRST_NOT_DIRECTION = _PLACE_FIRST - _DIRECTIONS
 
 
 _NUMBER_BEFORE = re.compile(r"\d[ \t]+$")
@@ -852,7 +855,7 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
             if not ok and near:
                 conf = 0.75
         else:
-            known = sum(1 for w in full if w in first or w in last)
+            known = len([w for w in full if w in first or w in last])
             rule = "first-last"
             if words[0] in first and words[-1] in last:
                 conf = 0.85
@@ -869,7 +872,7 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
                 conf, rule = 0.7, "name+verb"
             if near:
                 conf = max(conf, 0.8)
-        if all(w in amb for w in full) and not near:
+        if amb.issuperset(full) and not near:
             conf = min(conf, 0.45)
         if conf <= 0:
             return []
@@ -880,18 +883,19 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
     w = words[0]
     if len(w) < 3 or (w in amb and not near) or (w in _PLACES and not near):
         return []
-    ctx = _context(text, s)
     listed = w in first or w in last
     if _person_verb_after(text, e) and (listed or not lists.is_english(w)):
-        return [NameHit(s, e, 0.7, "single+verb", ctx)]
+        return [NameHit(s, e, 0.7, "single+verb", _context(text, s))]
     if w in first and w not in amb and _BE_AFTER.match(text, e):
-        return [NameHit(s, e, 0.6, "first-name+verb", ctx)]  # "David is", "Megan was"
+        return [NameHit(s, e, 0.6, "first-name+verb", _context(text, s))]  # "David is"
     if w in first and w not in amb and not lists.is_english(w) and _addressed(text, s, e):
-        return [NameHit(s, e, 0.6, "first-name+address", ctx)]  # "Alice: ...", "me, Maria?"
+        return [NameHit(s, e, 0.6, "first-name+address", _context(text, s))]  # "me, Maria?"
     if near:
-        return [NameHit(s, e, 0.75 if listed else 0.6, "single+context", ctx)]
-    if listed and ctx:
-        return [NameHit(s, e, 0.7, "single+context", ctx)]
+        return [NameHit(s, e, 0.75 if listed else 0.6, "single+context", _context(text, s))]
+    if listed:
+        ctx = _context(text, s)
+        if ctx:
+            return [NameHit(s, e, 0.7, "single+context", ctx)]
     if w in first and w not in last:
         return [NameHit(s, e, 0.55, "single-first-name")]
     if w in first and s > 0 and text[max(0, s - 2) : s].strip() not in (".", ""):
@@ -993,21 +997,27 @@ def _near_before(text: str, start: int) -> bool:
     before offset ``start``: a capitalised word there may be a name even when it is not listed."""
     # Only the tail is looked at (the longest word and the character before it): casefolding
     # that much rather than 48 characters gives the same tail.
-    raw = text[start - 48 if start > 48 else 0 : start].rstrip(_NEAR_SEPARATORS)
-    tail = raw[-4:]
-    # Casefolding goes character by character and is ``lower`` on ASCII, so for an ASCII
-    # ``tail`` the ``window`` below ends with ``tail.lower()``: it can end with a context word
-    # only if that holds the word's last four characters, or the whole word if shorter. Set
-    # lookups (of every upper- and lower-case spelling) reject most.
-    if tail.isascii() and (
-        tail[-2:] not in _NEAR_BARE_ENDS
-        or (
-            tail not in _NEAR_BARE_SUFFIXES
-            and tail[-3:] not in _NEAR_BARE_SUFFIXES
-            and tail[-2:] not in _NEAR_BARE_SUFFIXES
-        )
-    ):
-        return False
+    # The last four characters before the separators decide for most offsets. A short slice
+    # holds them when, stripped, it keeps four characters (a longer one then strips to the same
+    # end); near the start of the text the slice is the whole window.
+    raw = text[start - 8 if start > 8 else 0 : start].rstrip(_NEAR_SEPARATORS)
+    if start <= 8 or len(raw) >= 4:
+        # Casefolding goes character by character and is ``lower`` on ASCII, so for an ASCII
+        # ``tail`` the ``window`` below ends with ``tail.lower()``: it can end with a context word
+        # only if that holds the word's last four characters, or the whole word if shorter. Set
+        # lookups (of every upper- and lower-case spelling) reject most.
+        tail = raw[-4:]
+        if tail.isascii() and (
+            tail[-2:] not in _NEAR_BARE_ENDS
+            or (
+                tail not in _NEAR_BARE_SUFFIXES
+                and tail[-3:] not in _NEAR_BARE_SUFFIXES
+                and tail[-2:] not in _NEAR_BARE_SUFFIXES
+            )
+        ):
+            return False
+    if start > 8:
+        raw = text[start - 48 if start > 48 else 0 : start].rstrip(_NEAR_SEPARATORS)
     window = raw[-_NEAR_TAIL:].casefold()
     if not window.endswith(_NEAR_BARE):
         return False
