@@ -188,3 +188,34 @@ def test_name_lists_table() -> None:
         alone = N._name_lists(text, toks, [], LISTS)  # no hit taken by another rule
         assert alone == _ref_name_lists(text, toks, []), text
         assert alone or text.startswith("Brown"), text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_texts, _list_texts))
+def test_list_gap_candidates_cover_every_link(text: str) -> None:
+    """``find_names`` hands the list finder a superset of the token pairs with a list gap."""
+    seen: list[tuple[list[int] | None, list[tuple[int, int, str]]]] = []
+    real = N._name_lists
+
+    def spy(
+        text: str,
+        toks: list[tuple[int, int, str]],
+        found: list[N.NameHit],
+        lists: N.NameLists,
+        maybe: list[int] | None = None,
+    ) -> list[N.NameHit]:
+        seen.append((maybe, toks))
+        return real(text, toks, found, lists, maybe)
+
+    N._name_lists = spy  # type: ignore[assignment]
+    try:
+        N.find_names(text)
+    finally:
+        N._name_lists = real  # type: ignore[assignment]
+    for maybe, toks in seen:
+        assert maybe is not None
+        assert maybe == sorted(set(maybe))
+        links = [
+            k for k in range(len(toks) - 1) if text[toks[k][1] : toks[k + 1][0]] in N._LIST_GAPS
+        ]
+        assert set(links) <= set(maybe)

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from itertools import pairwise, product
+from itertools import product
 
 _TITLES = frozenset(
     {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "nurse", "sister", "rev", "sr", "fr"}
@@ -440,62 +440,69 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
         return _lowercase_names(text, lists) if _has_lower_cue(text) else []
     hits: list[NameHit] = []
     code_of = codes.get
-    i, n = 0, len(toks)
+    n = len(toks)
+    # Where a list gap (", ", " and ", ", and ", " & ") may follow: the list finder looks only
+    # there. Lone words add themselves when the gap after them has a list gap's length.
+    maybe_listed: list[int] = []
+    i = 0
     while i < n:
-        s, e, tok = toks[i]
-        if i + 1 == n or toks[i + 1][0] - e > 2:
+        cur = toks[i]
+        s, e, tok = cur
+        gap = toks[i + 1][0] - e if i + 1 < n else 4  # 4: no list gap's length
+        if gap > 2:
             # The common case, a lone capitalised word (no run can span a gap of 3+ characters):
             # most are ordinary words and are rejected with one dictionary lookup.
+            if gap in _LIST_GAP_LENGTHS:
+                maybe_listed.append(i)
+            i += 1
             code = code_of(tok)
             if (
                 code == _REJECT
                 or (code == _NEED_NEAR and not _near_before(text, s))
-                or (code != _NEED_NEAR and _lone_rejected(text, toks[i], codes, lists))
+                or (code != _NEED_NEAR and _lone_rejected(text, cur, codes, lists))
             ):
-                i += 1
                 continue
-            hits.extend(_score_run(text, toks[i : i + 1], lists))
-            i += 1
+            hits.extend(_score_run(text, [cur], lists))
             continue
         # Group a run of capitalised tokens separated by one space (or ". " after an initial or
         # title, or ", " for "Last, First").
         j = i
         while j + 1 < n:
-            gap = text[toks[j][1] : toks[j + 1][0]]
-            if gap in (" ", ". ", ", ", "\t", "  ") and not (
-                gap == ", " and j > i
+            gap_text = text[toks[j][1] : toks[j + 1][0]]
+            if gap_text in (" ", ". ", ", ", "\t", "  ") and not (
+                gap_text == ", " and j > i
             ):  # "Last, First" only for a run's first token
-                if gap == ". " and not (
+                if gap_text == ". " and not (
                     _is_initial(toks[j][2]) or toks[j][2].casefold() in _TITLES
                 ):
                     break
                 j += 1
             else:
                 break
-        if i == j:  # the common case, one capitalised word: reject cheaply
+        after = j + 1
+        maybe_listed.extend(range(i, min(after, n - 1)))
+        run = toks[i:after]
+        i = after
+        if len(run) == 1:  # the common case, one capitalised word: reject cheaply
             code = code_of(tok)
             if (
                 code == _REJECT
                 or (code == _NEED_NEAR and not _near_before(text, s))
-                or (code != _NEED_NEAR and _lone_rejected(text, toks[i], codes, lists))
+                or (code != _NEED_NEAR and _lone_rejected(text, cur, codes, lists))
             ):
-                i += 1
                 continue
         else:  # several words: skip runs with no listed name, no title and no context word
-            words = [tok[2].rstrip(".").casefold() for tok in toks[i : j + 1]]
+            words = [t[2].rstrip(".").casefold() for t in run]
             if (
                 first.isdisjoint(words)
                 and last.isdisjoint(words)
                 and _TITLES.isdisjoint(words)
-                and not _foreign_run(*_before_acronym(toks[i : j + 1], words), lists)
+                and not _foreign_run(*_before_acronym(run, words), lists)
                 and not _near_before(text, s)
             ):
-                i = j + 1
                 continue
-        run = toks[i : j + 1]
-        i = j + 1
         hits.extend(_score_run(text, run, lists))
-    hits.extend(_name_lists(text, toks, hits, lists))
+    hits.extend(_name_lists(text, toks, hits, lists, maybe_listed))
     if _has_lower_cue(text):
         hits.extend(_lowercase_names(text, lists))
     return hits
@@ -745,16 +752,26 @@ def _numbered(text: str, start: int, end: int) -> bool:
 
 
 def _name_lists(
-    text: str, toks: list[tuple[int, int, str]], found: list[NameHit], lists: NameLists
+    text: str,
+    toks: list[tuple[int, int, str]],
+    found: list[NameHit],
+    lists: NameLists,
+    maybe: list[int] | None = None,
 ) -> list[NameHit]:
-    """Items of ``A, B and C`` lists where two items at least are unambiguous listed names."""
+    """Items of ``A, B and C`` lists where two items at least are unambiguous listed names.
+
+    ``maybe``, when given, holds in ascending order every ``k`` (and maybe others) where a list
+    gap separates tokens ``k`` and ``k + 1``."""
     out: list[NameHit] = []
     taken = {(h.start, h.end) for h in found if h.confidence >= 0.6}
     # Tokens k and k + 1 with a list gap between them; the lists are the chains of such links.
+    if maybe is None:
+        maybe = list(range(len(toks) - 1))
     links = [
         k
-        for k, (a, b) in enumerate(pairwise(toks))
-        if b[0] - a[1] in _LIST_GAP_LENGTHS and text[a[1] : b[0]] in _LIST_GAPS
+        for k in maybe
+        if toks[k + 1][0] - toks[k][1] in _LIST_GAP_LENGTHS
+        and text[toks[k][1] : toks[k + 1][0]] in _LIST_GAPS
     ]
     n_links = len(links)
     x = 0
@@ -995,8 +1012,6 @@ _NEAR_WORD_ENDS = frozenset(x[-2:] for x in _NEAR_WORD_SUFFIXES)
 def _near_before(text: str, start: int) -> bool:
     """A context word, then only separators (``Patient: ``, ``son ``, ``name is ``), right
     before offset ``start``: a capitalised word there may be a name even when it is not listed."""
-    # Only the tail is looked at (the longest word and the character before it): casefolding
-    # that much rather than 48 characters gives the same tail.
     # The last four characters before the separators decide for most offsets. A short slice
     # holds them when, stripped, it keeps four characters (a longer one then strips to the same
     # end); near the start of the text the slice is the whole window.
@@ -1018,6 +1033,8 @@ def _near_before(text: str, start: int) -> bool:
             return False
     if start > 8:
         raw = text[start - 48 if start > 48 else 0 : start].rstrip(_NEAR_SEPARATORS)
+    # Only the tail is looked at (the longest word and the character before it): casefolding
+    # that much rather than 48 characters gives the same tail.
     window = raw[-_NEAR_TAIL:].casefold()
     if not window.endswith(_NEAR_BARE):
         return False
