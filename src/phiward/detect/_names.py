@@ -467,8 +467,8 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
             if code == _REJECT:
                 continue
             if code != _ACCEPT:
-                # _near_before(text, s), with its commonest answer first: for most words the
-                # last two characters before the separators end no context word (as there).
+                # _near_before(text, s), its first test inlined: for most words the last two
+                # characters before the separators end no context word.
                 near = (
                     s <= 8
                     or len(tail := text[s - 8 : s].rstrip(_NEAR_SEPARATORS)[-2:]) < 2
@@ -560,8 +560,9 @@ def _tokens(text: str) -> list[tuple[int, int, str]]:
 # a title or a stop word), a context word before it (a name that is also an English word, or an
 # English word), nothing (a listed name), or a context word before or a person verb after it.
 _REJECT, _NEED_NEAR, _ACCEPT, _NEED_NEAR_OR_VERB = range(4)
-# Codes of the common lone words (never the listed or unknown ones, which may be names), for the
-# default lists; cleared when it grows past _LONE_CODES_MAX entries.
+# Codes of the common lone words, for the default lists: stop words, titles, short words, English
+# words and the names that are English words too, never an unambiguous listed name or an unknown
+# word (which may be a person's: those are kept for one text only). Cleared past the maximum.
 _LONE_CODES: dict[str, int] = {}
 _LONE_CODES_MAX = 20_000
 
