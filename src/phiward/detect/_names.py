@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import product
+from typing import NamedTuple
 
 _TITLES = frozenset(
     {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "nurse", "sister", "rev", "sr", "fr"}
@@ -410,8 +412,10 @@ def name_lists() -> NameLists:
     return NameLists(first, last, ambiguous, ((first | last) - ambiguous) | _TITLES, english)
 
 
-@dataclass(frozen=True, slots=True)
-class NameHit:
+class NameHit(NamedTuple):
+    """A name found: offsets, confidence, the rule that fired and the context words seen. A
+    named tuple, not a frozen dataclass: it is built for every hit, and builds twice as fast."""
+
     start: int
     end: int
     confidence: float
@@ -430,82 +434,180 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
     capitalised words that need one, not in a pass over the whole text. ``floor`` is accepted for
     callers that filter by confidence (the rules do not depend on it).
     """
-    lists = lists or name_lists()
-    first, last, amb, eng = lists.first, lists.last, lists.ambiguous, lists.english
-    toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+    default = name_lists()
+    lists = lists or default
+    codes = _LONE_CODES if lists is default else {}
+    first, last = lists.first, lists.last
+    toks = _tokens(text)
     if not toks:
         return _lowercase_names(text, lists) if _has_lower_cue(text) else []
     hits: list[NameHit] = []
-    i, n = 0, len(toks)
+    code_of = codes.get
+    seen: dict[str, int] = {}
+    n = len(toks)
+    # Where a list gap (", ", " and ", ", and ", " & ") may follow: the list finder looks only
+    # there. Lone words add themselves when the gap after them has a list gap's length.
+    maybe_listed: list[int] = []
+    i = 0
     while i < n:
-        if i + 1 == n or toks[i + 1][0] - toks[i][1] > 2:
+        cur = toks[i]
+        s, e, tok = cur
+        gap = toks[i + 1][0] - e if i + 1 < n else 4  # 4: no list gap's length
+        if gap > 2:
             # The common case, a lone capitalised word (no run can span a gap of 3+ characters):
-            # most are ordinary words and are rejected with set lookups.
-            t = toks[i][2].casefold()
-            if (
-                (t in amb and (t in _STOP or not _near_before(text, toks[i][0])))
-                or len(t) < 3
-                or t in _TITLES
-                or (
-                    t not in first
-                    and t not in last
-                    and not _near_before(text, toks[i][0])
-                    and (t in eng or not _person_verb_after(text, toks[i][1]))
-                )
-            ):
-                i += 1
-                continue
-            hits.extend(_score_run(text, toks[i : i + 1], lists))
+            # most are ordinary words and are rejected with one dictionary lookup.
+            if gap in _LIST_GAP_LENGTHS:
+                maybe_listed.append(i)
             i += 1
+            code = code_of(tok)
+            if code is None:  # a name or a rare word: its code is kept for this text only
+                code = seen.get(tok)
+                if code is None:
+                    code = seen[tok] = _code(tok, codes, lists)
+            if code == _REJECT:
+                continue
+            if code != _ACCEPT:
+                # _near_before(text, s), its first test inlined: for most words the last two
+                # characters before the separators end no context word.
+                near = (
+                    s <= 8
+                    or len(tail := text[s - 8 : s].rstrip(_NEAR_SEPARATORS)[-2:]) < 2
+                    or tail in _NEAR_BARE_ENDS
+                    or not tail.isascii()
+                ) and _near_before(text, s)
+                if not near and (code == _NEED_NEAR or not _person_verb_after(text, e)):
+                    continue
+            hits.extend(_score_run(text, [cur], lists))
             continue
         # Group a run of capitalised tokens separated by one space (or ". " after an initial or
         # title, or ", " for "Last, First").
         j = i
         while j + 1 < n:
-            gap = text[toks[j][1] : toks[j + 1][0]]
-            if gap in (" ", ". ", ", ", "\t", "  ") and not (
-                gap == ", " and j > i
+            gap_text = text[toks[j][1] : toks[j + 1][0]]
+            if gap_text in (" ", ". ", ", ", "\t", "  ") and not (
+                gap_text == ", " and j > i
             ):  # "Last, First" only for a run's first token
-                if gap == ". " and not (
+                if gap_text == ". " and not (
                     _is_initial(toks[j][2]) or toks[j][2].casefold() in _TITLES
                 ):
                     break
                 j += 1
             else:
                 break
-        if i == j:  # the common case, one capitalised word: reject cheaply
-            t = toks[i][2].casefold()
+        after = j + 1
+        maybe_listed.extend(range(i, min(after, n - 1)))
+        run = toks[i:after]
+        i = after
+        if len(run) == 1:  # the common case, one capitalised word: reject cheaply
+            code = code_of(tok)
             if (
-                (t in amb and (t in _STOP or not _near_before(text, toks[i][0])))
-                or len(t) < 3
-                or t in _TITLES
+                code == _REJECT
+                or (code == _NEED_NEAR and not _near_before(text, s))
+                or (code != _NEED_NEAR and _lone_rejected(text, cur, codes, lists))
             ):
-                i += 1
-                continue
-            if (
-                t not in first
-                and t not in last
-                and not _near_before(text, toks[i][0])
-                and (t in eng or not _person_verb_after(text, toks[i][1]))
-            ):
-                i += 1
                 continue
         else:  # several words: skip runs with no listed name, no title and no context word
-            words = [tok[2].rstrip(".").casefold() for tok in toks[i : j + 1]]
+            words = [t[2].rstrip(".").casefold() for t in run]
             if (
-                not any(w in first or w in last or w in _TITLES for w in words)
-                and not _foreign_run(*_before_acronym(toks[i : j + 1], words), lists)
-                and not _near_before(text, toks[i][0])
+                first.isdisjoint(words)
+                and last.isdisjoint(words)
+                and _TITLES.isdisjoint(words)
+                and not _foreign_run(*_before_acronym(run, words), lists)
+                and not _near_before(text, s)
             ):
-                i = j + 1
                 continue
-        run = toks[i : j + 1]
-        i = j + 1
         hits.extend(_score_run(text, run, lists))
-    hits.extend(_name_lists(text, toks, hits, lists))
+    hits.extend(_name_lists(text, toks, hits, lists, maybe_listed))
     if _has_lower_cue(text):
         hits.extend(_lowercase_names(text, lists))
     return hits
+
+
+# ASCII text is tokenised on a copy whose bytes are character classes: ``U`` upper-case letter,
+# ``l`` lower-case letter, ``d`` digit or underscore, the three characters ``'-.`` as themselves,
+# a space for anything else. The pattern below is ``_TOKEN`` spelled in those classes (for ASCII,
+# ``[{_UP}]`` is ``[A-Z]``, ``[^\W\d_A-Z]`` is ``[a-z]`` and ``\w`` is ``[A-Za-z0-9_]``), so it
+# finds the same tokens at the same offsets; its literal first byte lets ``re`` jump from one
+# upper-case letter to the next instead of testing a Unicode character class at every position.
+def _ascii_classes() -> bytes:
+    table = bytearray(b" " * 256)
+    for i in range(128):
+        c = chr(i)
+        if "A" <= c <= "Z":
+            table[i] = ord("U")
+        elif "a" <= c <= "z":
+            table[i] = ord("l")
+        elif "0" <= c <= "9" or c == "_":
+            table[i] = ord("d")
+        elif c in "'-.":
+            table[i] = i
+    return bytes(table)
+
+
+_ASCII_CLASSES = _ascii_classes()
+_TOKEN_CLASSES = re.compile(rb"U(?<![Uld]U)(?:'Ul+|l+(?:['-]?Ul+)?|U+(?:['-]U+)?|\.?)(?![Uld])")
+
+
+def _tokens(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, word)`` of every ``_TOKEN`` match in ``text``."""
+    if text.isascii():
+        classes = text.encode("ascii").translate(_ASCII_CLASSES)
+        return [(s, e, text[s:e]) for s, e in map(re.Match.span, _TOKEN_CLASSES.finditer(classes))]
+    return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+
+
+# What a lone capitalised word needs to be looked at further, from the word alone: never (short,
+# a title or a stop word), a context word before it (a name that is also an English word, or an
+# English word), nothing (a listed name), or a context word before or a person verb after it.
+_REJECT, _NEED_NEAR, _ACCEPT, _NEED_NEAR_OR_VERB = range(4)
+# Codes of the common lone words, for the default lists: stop words, titles, short words, English
+# words and the names that are English words too, never an unambiguous listed name or an unknown
+# word (which may be a person's: those are kept for one text only). Cleared past the maximum.
+_LONE_CODES: dict[str, int] = {}
+_LONE_CODES_MAX = 20_000
+
+
+def _lone_code(t: str, lists: NameLists) -> int:
+    """The code of the casefolded lone word ``t``: the rejection test of ``find_names``, which
+    is ``(t in amb and (t in _STOP or not near)) or len(t) < 3 or t in _TITLES or (t not in
+    first and t not in last and not near and (t in eng or not verb))``, split by what it needs."""
+    amb = lists.ambiguous
+    if len(t) < 3 or t in _TITLES or (t in amb and t in _STOP):
+        return _REJECT
+    if t in amb:
+        return _NEED_NEAR
+    if t in lists.first or t in lists.last:
+        return _ACCEPT
+    if t in lists.english:
+        return _NEED_NEAR
+    return _NEED_NEAR_OR_VERB
+
+
+def _code(tok: str, codes: dict[str, int], lists: NameLists) -> int:
+    """The code of the lone word ``tok``, kept in ``codes`` if it is a common word's."""
+    code = _lone_code(tok.casefold(), lists)
+    if code in (_REJECT, _NEED_NEAR):
+        if len(codes) >= _LONE_CODES_MAX:
+            codes.clear()
+        codes[tok] = code
+    return code
+
+
+def _lone_rejected(
+    text: str, token: tuple[int, int, str], codes: dict[str, int], lists: NameLists
+) -> bool:
+    """The rejection test of ``find_names`` for the lone capitalised word ``token``."""
+    s, e, tok = token
+    code = codes.get(tok)
+    if code is None:
+        code = _code(tok, codes, lists)
+    if code == _REJECT:
+        return True
+    if code == _ACCEPT:
+        return False
+    if code == _NEED_NEAR:
+        return not _near_before(text, s)
+    return not _near_before(text, s) and not _person_verb_after(text, e)
 
 
 _LOW = "a-zß-öø-ÿ\u0100-\u024f"
@@ -601,6 +703,7 @@ def _before_acronym(
 
 
 _LIST_GAPS = (", ", " and ", ", and ", " & ")
+_LIST_GAP_LENGTHS = frozenset(map(len, _LIST_GAPS))
 # A verb that takes a person as its subject, right after a capitalised word: "Ottavio shouted",
 # "Becker said", "Kevin had given", "Ruslanbek is from".
 _PERSON_VERB = re.compile(
@@ -649,12 +752,13 @@ def _is_place(words: list[str]) -> bool:
     return (
         words[-1] in _PLACE_LAST
         or words[-1] in _PLACES
-        or any(w in _PLACE_FIRST and w not in _DIRECTIONS for w in words[1:])
+        or not _PLACE_FIRST_NOT_DIRECTION.isdisjoint(words[1:])
         or words[0] in _PLACE_FIRST
     )
 
 
 _DIRECTIONS = frozenset({"north", "south", "east", "west", "upper", "lower", "great", "little"})
+_PLACE_FIRST_NOT_DIRECTION = _PLACE_FIRST - _DIRECTIONS
 
 
 _NUMBER_BEFORE = re.compile(r"\d[ \t]+$")
@@ -670,16 +774,34 @@ def _numbered(text: str, start: int, end: int) -> bool:
 
 
 def _name_lists(
-    text: str, toks: list[tuple[int, int, str]], found: list[NameHit], lists: NameLists
+    text: str,
+    toks: list[tuple[int, int, str]],
+    found: list[NameHit],
+    lists: NameLists,
+    maybe: list[int] | None = None,
 ) -> list[NameHit]:
-    """Items of ``A, B and C`` lists where two items at least are unambiguous listed names."""
+    """Items of ``A, B and C`` lists where two items at least are unambiguous listed names.
+
+    ``maybe``, when given, holds in ascending order every ``k`` (and maybe others) where a list
+    gap separates tokens ``k`` and ``k + 1``."""
     out: list[NameHit] = []
     taken = {(h.start, h.end) for h in found if h.confidence >= 0.6}
-    i, n = 0, len(toks)
-    while i < n:
-        j = i
-        while j + 1 < n and text[toks[j][1] : toks[j + 1][0]] in _LIST_GAPS:
+    # Tokens k and k + 1 with a list gap between them; the lists are the chains of such links.
+    if maybe is None:
+        maybe = list(range(len(toks) - 1))
+    links = [
+        k
+        for k in maybe
+        if toks[k + 1][0] - toks[k][1] in _LIST_GAP_LENGTHS
+        and text[toks[k][1] : toks[k + 1][0]] in _LIST_GAPS
+    ]
+    n_links = len(links)
+    x = 0
+    while x < n_links:
+        i = j = links[x]
+        while x < n_links and links[x] == j:
             j += 1
+            x += 1
         pair = j - i == 1 and text[toks[i][1] : toks[j][0]] in (" and ", " & ")
         if j - i >= 2 or pair:
             items = toks[i : j + 1]
@@ -694,7 +816,6 @@ def _name_lists(
                     if lists.is_english(w) and w not in lists.strong:
                         continue
                     out.append(NameHit(s, e, 0.6, "name-list"))
-        i = j + 1
     return out
 
 
@@ -754,12 +875,11 @@ def _score_run(text: str, run: list[tuple[int, int, str]], lists: NameLists) -> 
 
 def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -> list[NameHit]:
     first, last, amb = lists.first, lists.last, lists.ambiguous
-    words = [c[2].rstrip(".").casefold() for c in core]
-    s, e = core[0][0], core[-1][1]
-    ctx = _context(text, s)
-    near = _near_context(text, s)
     if len(core) > 4:  # a Title Case heading, not a name
         return []
+    words = [c[2].rstrip(".").casefold() for c in core]
+    s, e = core[0][0], core[-1][1]
+    near = _near_context(text, s)
     if len(core) >= 3 and not near:
         lead = _lead_english(core, lists)
         if lead:  # "Producer Ilaria Benvenuti": the name is after the English words
@@ -774,7 +894,7 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
             if not ok and near:
                 conf = 0.75
         else:
-            known = sum(1 for w in full if w in first or w in last)
+            known = len([w for w in full if w in first or w in last])
             rule = "first-last"
             if words[0] in first and words[-1] in last:
                 conf = 0.85
@@ -791,10 +911,11 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
                 conf, rule = 0.7, "name+verb"
             if near:
                 conf = max(conf, 0.8)
-        if all(w in amb for w in full) and not near:
+        if amb.issuperset(full) and not near:
             conf = min(conf, 0.45)
         if conf <= 0:
             return []
+        ctx = _context(text, s)
         if ctx:
             conf = min(0.97, conf + 0.1)
         return [NameHit(s, e, conf, rule, ctx)]
@@ -803,15 +924,17 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
         return []
     listed = w in first or w in last
     if _person_verb_after(text, e) and (listed or not lists.is_english(w)):
-        return [NameHit(s, e, 0.7, "single+verb", ctx)]
+        return [NameHit(s, e, 0.7, "single+verb", _context(text, s))]
     if w in first and w not in amb and _BE_AFTER.match(text, e):
-        return [NameHit(s, e, 0.6, "first-name+verb", ctx)]  # "David is", "Megan was"
+        return [NameHit(s, e, 0.6, "first-name+verb", _context(text, s))]  # "David is"
     if w in first and w not in amb and not lists.is_english(w) and _addressed(text, s, e):
-        return [NameHit(s, e, 0.6, "first-name+address", ctx)]  # "Alice: ...", "me, Maria?"
+        return [NameHit(s, e, 0.6, "first-name+address", _context(text, s))]  # "me, Maria?"
     if near:
-        return [NameHit(s, e, 0.75 if listed else 0.6, "single+context", ctx)]
-    if listed and ctx:
-        return [NameHit(s, e, 0.7, "single+context", ctx)]
+        return [NameHit(s, e, 0.75 if listed else 0.6, "single+context", _context(text, s))]
+    if listed:
+        ctx = _context(text, s)
+        if ctx:
+            return [NameHit(s, e, 0.7, "single+context", ctx)]
     if w in first and w not in last:
         return [NameHit(s, e, 0.55, "single-first-name")]
     if w in first and s > 0 and text[max(0, s - 2) : s].strip() not in (".", ""):
@@ -889,14 +1012,52 @@ _NEAR_WORDS: tuple[str, ...] = (
 _NEAR_BARE = tuple(sorted({w.rstrip(".") for w in _NEAR_WORDS}, key=len, reverse=True))
 _NEAR_SEPARATORS = " \t:#,.-"
 _NEAR_TAIL = max(map(len, _NEAR_BARE)) + 1
+assert min(map(len, _NEAR_BARE)) >= 2  # the suffix test in _near_before needs it
+# The last four characters of each context word (the shorter words whole), in every mix of
+# upper and lower case.
+_NEAR_BARE_SUFFIXES = frozenset(
+    "".join(spelling)
+    for w in _NEAR_BARE
+    for spelling in product(*({c.lower(), c.upper()} for c in w[-4:]))
+)
+# Their last two characters: most tails fail this first, cheaper test.
+_NEAR_BARE_ENDS = frozenset(x[-2:] for x in _NEAR_BARE_SUFFIXES)
+assert min(map(len, _NEAR_WORDS)) >= 2
+_NEAR_WORD_SUFFIXES = frozenset(
+    "".join(spelling)
+    for w in _NEAR_WORDS
+    for spelling in product(*({c.lower(), c.upper()} for c in w[-4:]))
+)
+_NEAR_WORD_ENDS = frozenset(x[-2:] for x in _NEAR_WORD_SUFFIXES)
 
 
 def _near_before(text: str, start: int) -> bool:
     """A context word, then only separators (``Patient: ``, ``son ``, ``name is ``), right
     before offset ``start``: a capitalised word there may be a name even when it is not listed."""
+    # The last four characters before the separators decide for most offsets. A short slice
+    # holds them when, stripped, it keeps four characters (a longer one then strips to the same
+    # end); near the start of the text the slice is the whole window.
+    raw = text[start - 8 if start > 8 else 0 : start].rstrip(_NEAR_SEPARATORS)
+    if start <= 8 or len(raw) >= 4:
+        # Casefolding goes character by character and is ``lower`` on ASCII, so for an ASCII
+        # ``tail`` the ``window`` below ends with ``tail.lower()``: it can end with a context word
+        # only if that holds the word's last four characters, or the whole word if shorter. Set
+        # lookups (of every upper- and lower-case spelling) reject most.
+        tail = raw[-4:]
+        if tail.isascii() and (
+            tail[-2:] not in _NEAR_BARE_ENDS
+            or (
+                tail not in _NEAR_BARE_SUFFIXES
+                and tail[-3:] not in _NEAR_BARE_SUFFIXES
+                and tail[-2:] not in _NEAR_BARE_SUFFIXES
+            )
+        ):
+            return False
+    if start > 8:
+        raw = text[start - 48 if start > 48 else 0 : start].rstrip(_NEAR_SEPARATORS)
     # Only the tail is looked at (the longest word and the character before it): casefolding
     # that much rather than 48 characters gives the same tail.
-    window = text[max(0, start - 48) : start].rstrip(_NEAR_SEPARATORS)[-_NEAR_TAIL:].casefold()
+    window = raw[-_NEAR_TAIL:].casefold()
     if not window.endswith(_NEAR_BARE):
         return False
     for w in _NEAR_BARE:  # the word must start at a word boundary ("pt" is not "accept")
@@ -909,7 +1070,21 @@ def _near_before(text: str, start: int) -> bool:
 
 def _near_context(text: str, start: int) -> bool:
     """A context word right before the name (``Patient: ``, ``daughter ``, ``signed by ``)."""
-    window = text[max(0, start - 24) : start].rstrip(" \t:#,-").casefold()
+    raw = text[start - 24 if start > 24 else 0 : start].rstrip(" \t:#,-")
+    tail = raw[-4:]
+    if (
+        tail.isascii()
+        and (  # as in _near_before
+            tail[-2:] not in _NEAR_WORD_ENDS
+            or (
+                tail not in _NEAR_WORD_SUFFIXES
+                and tail[-3:] not in _NEAR_WORD_SUFFIXES
+                and tail[-2:] not in _NEAR_WORD_SUFFIXES
+            )
+        )
+    ):
+        return False
+    window = raw.casefold()
     if not window.endswith(_NEAR_WORDS):
         return False
     for w in _NEAR_WORDS:  # the word must start at a word boundary ("pt" is not "accept")

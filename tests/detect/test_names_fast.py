@@ -1,0 +1,221 @@
+"""The names pass's fast paths give exactly what the plain code they replace gave.
+
+Each ``_ref_*`` function below is the earlier, slower implementation, kept here as the
+specification: the ASCII tokeniser against the Unicode ``_TOKEN`` pattern, the context-word test
+with its suffix pre-check against the plain one, the per-word rejection codes against the boolean
+test they split, and the list finder against its token-by-token loop.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from phiward.detect import _names as N
+
+LISTS = N.name_lists()
+
+
+def _ref_tokens(text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in N._TOKEN.finditer(text)]
+
+
+def _ref_near_before(text: str, start: int) -> bool:
+    window = text[max(0, start - 48) : start].rstrip(N._NEAR_SEPARATORS)[-N._NEAR_TAIL :]
+    window = window.casefold()
+    if not window.endswith(N._NEAR_BARE):
+        return False
+    for w in N._NEAR_BARE:
+        if window.endswith(w):
+            before = window[-len(w) - 1 : -len(w)]
+            if not before or not (before.isalnum() or before == "_"):
+                return True
+    return False
+
+
+def _ref_near_context(text: str, start: int) -> bool:
+    window = text[max(0, start - 24) : start].rstrip(" \t:#,-").casefold()
+    if not window.endswith(N._NEAR_WORDS):
+        return False
+    for w in N._NEAR_WORDS:
+        if window.endswith(w):
+            before = window[-len(w) - 1 : -len(w)]
+            if not before or not before.isalnum():
+                return True
+    return False
+
+
+def _ref_lone_rejected(text: str, s: int, e: int, tok: str) -> bool:
+    t = tok.casefold()
+    amb, first, last = LISTS.ambiguous, LISTS.first, LISTS.last
+    return bool(
+        (t in amb and (t in N._STOP or not N._near_before(text, s)))
+        or len(t) < 3
+        or t in N._TITLES
+        or (
+            t not in first
+            and t not in last
+            and not N._near_before(text, s)
+            and (t in LISTS.english or not N._person_verb_after(text, e))
+        )
+    )
+
+
+def _ref_name_lists(
+    text: str, toks: list[tuple[int, int, str]], found: list[N.NameHit]
+) -> list[N.NameHit]:
+    lists = LISTS
+    out: list[N.NameHit] = []
+    taken = {(h.start, h.end) for h in found if h.confidence >= 0.6}
+    i, n = 0, len(toks)
+    while i < n:
+        j = i
+        while j + 1 < n and text[toks[j][1] : toks[j + 1][0]] in N._LIST_GAPS:
+            j += 1
+        pair = j - i == 1 and text[toks[i][1] : toks[j][0]] in (" and ", " & ")
+        if j - i >= 2 or pair:
+            items = toks[i : j + 1]
+            words = [t[2].casefold() for t in items]
+            need = 1 if pair else 2
+            if sum(1 for w in words if w in lists.strong and w not in N._TITLES) >= need:
+                for (s, e, raw), w in zip(items, words, strict=True):
+                    if (
+                        (s, e) in taken
+                        or len(w) < 2
+                        or raw.isupper()
+                        or w in N._STOP
+                        or w in N._PLACES
+                    ):
+                        continue
+                    if lists.is_english(w) and w not in lists.strong:
+                        continue
+                    out.append(N.NameHit(s, e, 0.6, "name-list"))
+        i = j + 1
+    return out
+
+
+# Pieces that make the rarer paths likely: names, context words, separators, apostrophes,
+# hyphens, initials, digits, all-caps words, and non-ASCII letters whose case rules are unusual.
+_PIECES = [
+    "Smith", "O'Brien", "Smith-Jones", "McDonald", "SMITH", "J.", "Dr", "Mrs.", "The", "Brown",
+    "patient", "Patient", "son", "pt", "accept", "name is", "signed by", "Ms.", "MD", "i'm",
+    " ", "  ", ". ", ", ", ": ", " - ", "\t", "\n", " and ", ", and ", " & ", "#", "(", "_", "'",
+    "-", ".", "7", "x9", "a", "Z", "said", "'s", "ß", "Gábor", "İ", "\u212a", "ﬁ", "É", "q_",
+]  # fmt: skip
+_texts = st.lists(st.sampled_from(_PIECES), max_size=40).map("".join)
+_ascii = st.text(alphabet="AZaz09_'-. \t\n,:#&()Ob", max_size=60)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_texts, _ascii, st.text(max_size=40)))
+def test_tokens_match_the_unicode_pattern(text: str) -> None:
+    assert N._tokens(text) == _ref_tokens(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_texts, _ascii))
+def test_near_before_matches_the_plain_test(text: str) -> None:
+    for start in range(len(text) + 1):
+        assert N._near_before(text, start) == _ref_near_before(text, start), start
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_texts, _ascii))
+def test_near_context_matches_the_plain_test(text: str) -> None:
+    for start in range(len(text) + 1):
+        assert N._near_context(text, start) == _ref_near_context(text, start), start
+
+
+def test_near_tests_on_every_context_word() -> None:
+    for w in N._NEAR_WORDS:
+        for word in (w, w.upper(), w.title()):
+            for left in ("", " ", "x", "_", "(", "é"):
+                for sep in ("", " ", ": ", ". ", " - "):
+                    text = f"{left}{word}{sep}Smith"
+                    start = len(text) - 5
+                    assert N._near_before(text, start) == _ref_near_before(text, start), text
+                    assert N._near_context(text, start) == _ref_near_context(text, start), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts)
+def test_lone_word_rejection_matches_the_boolean_test(text: str) -> None:
+    for s, e, tok in N._tokens(text):
+        for codes in ({}, N._LONE_CODES):
+            got = N._lone_rejected(text, (s, e, tok), codes, LISTS)
+            assert got == _ref_lone_rejected(text, s, e, tok)
+
+
+def test_lone_codes_on_list_words() -> None:
+    words = sorted(N._STOP | N._TITLES)[:400] + sorted(LISTS.first)[:300]
+    words += sorted(LISTS.last)[-300:] + sorted(LISTS.english)[::2000] + ["Qzxv", "Ab", "Z"]
+    for w in words:
+        for tok in (w.title(), w.upper()):
+            for text in (f"The {tok} went", f"patient {tok} said", f"{tok} said"):
+                s = text.index(tok)
+                e = s + len(tok)
+                got = N._lone_rejected(text, (s, e, tok), {}, LISTS)
+                assert got == _ref_lone_rejected(text, s, e, tok), text
+
+
+_list_texts = st.lists(
+    st.sampled_from(["Smith", "Jones", "Okafor", "Brown", "The", "Dr", "J", ", ", " and ", ", and ",
+                     " & ", " ", "x", ". "]),
+    max_size=30,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_texts, _list_texts))
+def test_name_lists_match_the_token_loop(text: str) -> None:
+    toks = N._tokens(text)
+    found = N.find_names(text)
+    assert N._name_lists(text, toks, found, LISTS) == _ref_name_lists(text, toks, found)
+
+
+def test_name_lists_table() -> None:
+    for text in (
+        "Seen with Okafor & Whitfield today",
+        "Vizirov, Barrett and Jones were there",
+        "Vizirov, Barrett, and Jones were there",
+        "Okonjo and Whitfield",
+        "Brown, Green and White",
+    ):
+        toks = N._tokens(text)
+        found = N.find_names(text)
+        got = N._name_lists(text, toks, found, LISTS)
+        assert got == _ref_name_lists(text, toks, found), text
+        alone = N._name_lists(text, toks, [], LISTS)  # no hit taken by another rule
+        assert alone == _ref_name_lists(text, toks, []), text
+        assert alone or text.startswith("Brown"), text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_texts, _list_texts))
+def test_list_gap_candidates_cover_every_link(text: str) -> None:
+    """``find_names`` hands the list finder a superset of the token pairs with a list gap."""
+    seen: list[tuple[list[int] | None, list[tuple[int, int, str]]]] = []
+    real = N._name_lists
+
+    def spy(
+        text: str,
+        toks: list[tuple[int, int, str]],
+        found: list[N.NameHit],
+        lists: N.NameLists,
+        maybe: list[int] | None = None,
+    ) -> list[N.NameHit]:
+        seen.append((maybe, toks))
+        return real(text, toks, found, lists, maybe)
+
+    N._name_lists = spy  # type: ignore[assignment]
+    try:
+        N.find_names(text)
+    finally:
+        N._name_lists = real  # type: ignore[assignment]
+    for maybe, toks in seen:
+        assert maybe is not None
+        assert maybe == sorted(set(maybe))
+        links = [
+            k for k in range(len(toks) - 1) if text[toks[k][1] : toks[k + 1][0]] in N._LIST_GAPS
+        ]
+        assert set(links) <= set(maybe)
