@@ -161,6 +161,7 @@ def test_name_false_positives(text: str) -> None:
         ("name:    kenji t. morimoto\naddress: unit 4", "kenji t. morimoto"),
         ("follow up with patricia okafor in two weeks", "patricia okafor"),
         ("patient name: john smith, dob 1/2/1961", "john smith"),
+        ("Name: ludmila vasquez", "ludmila vasquez"),  # the cue capitalised, the name not
         # a listed first name before is / was / has / had
         ("David is feeling better today.", "David"),
         ("Catherine was discharged home on day 3.", "Catherine"),

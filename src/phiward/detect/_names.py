@@ -622,7 +622,7 @@ _LOWER_CUE = re.compile(
 
 def _has_lower_cue(text: str) -> bool:
     """A cheap test (substring search in C) before the lower-case name pattern runs."""
-    return "name" in text or "follow up with" in text
+    return "name" in text or "Name" in text or "follow up with" in text
 
 
 _LOWER_WORD = re.compile(rf"[{_LOW}][{_LOW}'-]+|[a-z]\.?")
