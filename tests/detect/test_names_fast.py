@@ -219,3 +219,69 @@ def test_list_gap_candidates_cover_every_link(text: str) -> None:
             k for k in range(len(toks) - 1) if text[toks[k][1] : toks[k + 1][0]] in N._LIST_GAPS
         ]
         assert set(links) <= set(maybe)
+
+
+def _ref_find_names(text: str) -> list[N.NameHit]:
+    """``find_names`` as a plain loop: every token grouped into runs the slow way, lone words
+    through the boolean rejection test, every run through ``_score_run``."""
+    lists = LISTS
+    toks = _ref_tokens(text)
+    hits: list[N.NameHit] = []
+    i, n = 0, len(toks)
+    while i < n:
+        j = i
+        while j + 1 < n:
+            gap_text = text[toks[j][1] : toks[j + 1][0]]
+            if gap_text in (" ", ". ", ", ", "\t", "  ") and not (gap_text == ", " and j > i):
+                if gap_text == ". " and not (
+                    N._is_initial(toks[j][2]) or toks[j][2].casefold() in N._TITLES
+                ):
+                    break
+                j += 1
+            else:
+                break
+        run = toks[i : j + 1]
+        i = j + 1
+        s, e, tok = run[0]
+        if len(run) == 1:
+            if _ref_lone_rejected(text, s, e, tok):
+                continue
+        else:
+            words = [t[2].rstrip(".").casefold() for t in run]
+            if (
+                lists.first.isdisjoint(words)
+                and lists.last.isdisjoint(words)
+                and N._TITLES.isdisjoint(words)
+                and not N._foreign_run(*N._before_acronym(run, words), lists)
+                and not N._near_before(text, s)
+            ):
+                continue
+        hits.extend(N._score_run(text, run, lists))
+    hits.extend(_ref_name_lists(text, toks, hits))
+    if N._has_lower_cue(text):
+        hits.extend(N._lowercase_names(text, lists))
+    return hits
+
+
+_sentences = st.lists(
+    st.sampled_from([*_PIECES, "Foley", "Vital", "Chest", "Qorvath", " the ", "Name: ", "name is",
+                     " was seen. ", "follow up with ", "ludmila", " Dr. ", "Kenji"]),
+    max_size=60,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(_texts, _ascii, _list_texts, _sentences, st.text(max_size=60)))
+def test_find_names_matches_the_plain_loop(text: str) -> None:
+    assert N.find_names(text) == _ref_find_names(text)
+    for floor in (0.5, 0.65, 0.8):
+        want = [h for h in _ref_find_names(text) if h.confidence >= floor]
+        assert [h for h in N.find_names(text, floor=floor) if h.confidence >= floor] == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_texts, _sentences))
+def test_score_lone_is_score_run_of_one_kept_word(text: str) -> None:
+    for s, e, tok in N._tokens(text):
+        if N._lone_code(tok.casefold(), LISTS) != N._REJECT:
+            assert N._score_lone(text, s, e, tok, LISTS) == N._score_run(text, [(s, e, tok)], LISTS)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -427,6 +428,11 @@ def _is_initial(tok: str) -> bool:
     return len(tok.rstrip(".")) == 1
 
 
+# A token far past any text's end: the last token's "next", so that no gap looks like a run's or
+# a list's.
+_FAR = (1 << 62, 1 << 62)
+
+
 def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0) -> list[NameHit]:
     """Names in ``text`` by the rules in the module docstring.
 
@@ -438,7 +444,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
     lists = lists or default
     codes = _LONE_CODES if lists is default else {}
     first, last = lists.first, lists.last
-    toks = _tokens(text)
+    toks = _spans(text)  # (start, end) of each capitalised word; the word is sliced when needed
     if not toks:
         return _lowercase_names(text, lists) if _has_lower_cue(text) else []
     hits: list[NameHit] = []
@@ -448,17 +454,19 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
     # Where a list gap (", ", " and ", ", and ", " & ") may follow: the list finder looks only
     # there. Lone words add themselves when the gap after them has a list gap's length.
     maybe_listed: list[int] = []
+    verb_after = _PERSON_VERB.match
+    toks.append(_FAR)  # the last token's "next": far away (no run, no list gap); popped below
     i = 0
     while i < n:
-        cur = toks[i]
-        s, e, tok = cur
-        gap = toks[i + 1][0] - e if i + 1 < n else 4  # 4: no list gap's length
+        s, e = toks[i]
+        gap = toks[i + 1][0] - e
         if gap > 2:
             # The common case, a lone capitalised word (no run can span a gap of 3+ characters):
             # most are ordinary words and are rejected with one dictionary lookup.
             if gap in _LIST_GAP_LENGTHS:
                 maybe_listed.append(i)
             i += 1
+            tok = text[s:e]
             code = code_of(tok)
             if code is None:  # a name or a rare word: its code is kept for this text only
                 code = seen.get(tok)
@@ -467,17 +475,28 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
             if code == _REJECT:
                 continue
             if code != _ACCEPT:
-                # _near_before(text, s), its first test inlined: for most words the last two
-                # characters before the separators end no context word.
-                near = (
-                    s <= 8
-                    or len(tail := text[s - 8 : s].rstrip(_NEAR_SEPARATORS)[-2:]) < 2
-                    or tail in _NEAR_BARE_ENDS
-                    or not tail.isascii()
-                ) and _near_before(text, s)
-                if not near and (code == _NEED_NEAR or not _person_verb_after(text, e)):
+                # _near_before(text, s), its suffix tests inlined: for most words the last two
+                # characters before the separators end no context word, and for most others
+                # the last three or four do not either.
+                if s > 8:
+                    raw = text[s - 8 : s].rstrip(_NEAR_SEPARATORS)
+                    tail = raw[-2:]
+                    if tail in _NEAR_BARE_ENDS:
+                        near = (
+                            len(raw) < 4
+                            or not (tail4 := raw[-4:]).isascii()
+                            or tail4 in _NEAR_BARE_SUFFIXES
+                            or tail4[-3:] in _NEAR_BARE_SUFFIXES
+                            or tail in _NEAR_BARE_SUFFIXES
+                        ) and _near_before(text, s)
+                    else:
+                        near = (len(tail) < 2 or not tail.isascii()) and _near_before(text, s)
+                else:
+                    near = _near_before(text, s)
+                if not near and (code == _NEED_NEAR or verb_after(text, e) is None):
                     continue
-            hits.extend(_score_run(text, [cur], lists))
+            # _score_run(text, [cur], lists), which for a word that is not rejected is this
+            hits.extend(_score_lone(text, s, e, tok, lists))
             continue
         # Group a run of capitalised tokens separated by one space (or ". " after an initial or
         # title, or ", " for "Last, First").
@@ -488,7 +507,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
                 gap_text == ", " and j > i
             ):  # "Last, First" only for a run's first token
                 if gap_text == ". " and not (
-                    _is_initial(toks[j][2]) or toks[j][2].casefold() in _TITLES
+                    _is_initial(w := text[toks[j][0] : toks[j][1]]) or w.casefold() in _TITLES
                 ):
                     break
                 j += 1
@@ -496,8 +515,10 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
                 break
         after = j + 1
         maybe_listed.extend(range(i, min(after, n - 1)))
-        run = toks[i:after]
+        run = [(s, e, text[s:e]) for s, e in toks[i:after]]
         i = after
+        cur = run[0]
+        tok = cur[2]
         if len(run) == 1:  # the common case, one capitalised word: reject cheaply
             code = code_of(tok)
             if (
@@ -517,6 +538,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
             ):
                 continue
         hits.extend(_score_run(text, run, lists))
+    toks.pop()
     hits.extend(_name_lists(text, toks, hits, lists, maybe_listed))
     if _has_lower_cue(text):
         hits.extend(_lowercase_names(text, lists))
@@ -548,12 +570,20 @@ _ASCII_CLASSES = _ascii_classes()
 _TOKEN_CLASSES = re.compile(rb"U(?<![Uld]U)(?:'Ul+|l+(?:['-]?Ul+)?|U+(?:['-]U+)?|\.?)(?![Uld])")
 
 
-def _tokens(text: str) -> list[tuple[int, int, str]]:
-    """``(start, end, word)`` of every ``_TOKEN`` match in ``text``."""
+def _spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every ``_TOKEN`` match in ``text``."""
     if text.isascii():
         classes = text.encode("ascii").translate(_ASCII_CLASSES)
-        return [(s, e, text[s:e]) for s, e in map(re.Match.span, _TOKEN_CLASSES.finditer(classes))]
-    return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+        return list(map(_SPAN, _TOKEN_CLASSES.finditer(classes)))
+    return list(map(_SPAN, _TOKEN.finditer(text)))
+
+
+_SPAN = re.Match.span
+
+
+def _tokens(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, word)`` of every ``_TOKEN`` match in ``text``."""
+    return [(s, e, text[s:e]) for s, e in _spans(text)]
 
 
 # What a lone capitalised word needs to be looked at further, from the word alone: never (short,
@@ -775,7 +805,7 @@ def _numbered(text: str, start: int, end: int) -> bool:
 
 def _name_lists(
     text: str,
-    toks: list[tuple[int, int, str]],
+    toks: Sequence[tuple[int, int] | tuple[int, int, str]],
     found: list[NameHit],
     lists: NameLists,
     maybe: list[int] | None = None,
@@ -804,7 +834,7 @@ def _name_lists(
             x += 1
         pair = j - i == 1 and text[toks[i][1] : toks[j][0]] in (" and ", " & ")
         if j - i >= 2 or pair:
-            items = toks[i : j + 1]
+            items = [(t[0], t[1], text[t[0] : t[1]]) for t in toks[i : j + 1]]
             words = [t[2].casefold() for t in items]
             # a list of three or more with two unambiguous listed names, or a pair ("Okonjo and
             # Whitfield") with one listed name and another listed name or no English word
@@ -919,7 +949,18 @@ def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -
         if ctx:
             conf = min(0.97, conf + 0.1)
         return [NameHit(s, e, conf, rule, ctx)]
-    w = words[0]
+    return _score_lone(text, s, e, core[0][2], lists, near=near)
+
+
+def _score_lone(
+    text: str, s: int, e: int, tok: str, lists: NameLists, *, near: bool | None = None
+) -> list[NameHit]:
+    """``_score_core`` of the one-word core ``tok`` at ``[s, e)`` (``near``: its context test,
+    when the caller has it)."""
+    first, last, amb = lists.first, lists.last, lists.ambiguous
+    w = tok.rstrip(".").casefold()
+    if near is None:
+        near = _near_context(text, s)
     if len(w) < 3 or (w in amb and not near) or (w in _PLACES and not near):
         return []
     listed = w in first or w in last
