@@ -782,9 +782,12 @@ NameFinder = Callable[[str], list[Candidate]]
 
 
 def name_candidates(text: str, floor: float = 0.0) -> list[Candidate]:
+    """The names pass's hits as candidates; hits below ``floor`` are left out (the Analyzer
+    drops them before resolving overlaps anyway)."""
     return [
         Candidate(EntityType.NAME, h.start, h.end, h.confidence, f"name:{h.rule}", None, h.context)
         for h in find_names(text, floor=floor)
+        if h.confidence >= floor
     ]
 
 

@@ -537,7 +537,9 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
                 and not _near_before(text, s)
             ):
                 continue
-        hits.extend(_score_run(text, run, lists))
+            hits.extend(_score_run(text, run, lists, words))
+            continue
+        hits.extend(_score_lone(text, s, cur[1], tok, lists))  # _score_run of one kept word
     toks.pop()
     hits.extend(_name_lists(text, toks, hits, lists, maybe_listed))
     if _has_lower_cue(text):
@@ -652,7 +654,9 @@ _LOWER_CUE = re.compile(
 
 def _has_lower_cue(text: str) -> bool:
     """A cheap test (substring search in C) before the lower-case name pattern runs."""
-    return "name" in text or "Name" in text or "follow up with" in text
+    # One search for "ame" first: it is absent from most texts, and a search for "name" or
+    # "Name" costs as much as one for "ame" (their last letter is a common one).
+    return ("ame" in text and ("name" in text or "Name" in text)) or "follow up with" in text
 
 
 _LOWER_WORD = re.compile(rf"[{_LOW}][{_LOW}'-]+|[a-z]\.?")
@@ -849,13 +853,21 @@ def _name_lists(
     return out
 
 
-def _score_run(text: str, run: list[tuple[int, int, str]], lists: NameLists) -> list[NameHit]:
+def _score_run(
+    text: str,
+    run: list[tuple[int, int, str]],
+    lists: NameLists,
+    words: list[str] | None = None,
+) -> list[NameHit]:
+    """Hits in a run of capitalised words; ``words``: each one's ``rstrip(".").casefold()``
+    when the caller has them."""
     first, last = lists.first, lists.last
+    if words is None:
+        words = [t[2].rstrip(".").casefold() for t in run]
     out: list[NameHit] = []
     k = 0
     while k < len(run):
-        tok = run[k][2]
-        low = tok.rstrip(".").casefold()
+        low = words[k]
         if low in _TITLES and k + 1 < len(run):
             # Title: take up to three following capitalised tokens (initials allowed).
             end_k = k + 1
@@ -871,7 +883,7 @@ def _score_run(text: str, run: list[tuple[int, int, str]], lists: NameLists) -> 
         k_start = k
         while k < len(run):
             raw = run[k][2]
-            t = raw.rstrip(".").casefold()
+            t = words[k]
             if (
                 t in _STOP
                 and not (k > k_start and t in last)
@@ -891,65 +903,71 @@ def _score_run(text: str, run: list[tuple[int, int, str]], lists: NameLists) -> 
             if not known and not (_is_initial(raw) and k > k_start) and len(t) < 2:
                 break
             k += 1
-        core = run[k_start:k]
-        if not core:
+        end = k
+        if end == k_start:
             k += 1
             continue
-        while core and _is_initial(core[-1][2]):  # drop trailing initials
-            core = core[:-1]
-        if not core:
+        while end > k_start and _is_initial(run[end - 1][2]):  # drop trailing initials
+            end -= 1
+        if end == k_start:
             continue
-        out.extend(_score_core(text, core, lists))
+        out.extend(_score_core(text, run[k_start:end], lists, words[k_start:end]))
     return out
 
 
-def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -> list[NameHit]:
+def _score_core(
+    text: str,
+    core: list[tuple[int, int, str]],
+    lists: NameLists,
+    words: list[str] | None = None,
+) -> list[NameHit]:
     first, last, amb = lists.first, lists.last, lists.ambiguous
     if len(core) > 4:  # a Title Case heading, not a name
         return []
-    words = [c[2].rstrip(".").casefold() for c in core]
     s, e = core[0][0], core[-1][1]
     near = _near_context(text, s)
+    if len(core) == 1:
+        return _score_lone(text, s, e, core[0][2], lists, near=near)
+    if words is None:
+        words = [c[2].rstrip(".").casefold() for c in core]
     if len(core) >= 3 and not near:
         lead = _lead_english(core, lists)
         if lead:  # "Producer Ilaria Benvenuti": the name is after the English words
-            return _score_core(text, core[lead:], lists)
-    if len(core) >= 2:
-        full = [w for w in words if len(w) > 1]
-        if _is_place(full) and not near:
-            return []
-        if "," in text[s:e]:
-            ok = words[0] in last and words[-1] in first
-            conf, rule = (0.85 if ok else 0.0), "last-comma-first"
-            if not ok and near:
-                conf = 0.75
+            return _score_core(text, core[lead:], lists, words[lead:])
+    full = [w for w in words if len(w) > 1]
+    if _is_place(full) and not near:
+        return []
+    if "," in text[s:e]:
+        ok = words[0] in last and words[-1] in first
+        conf, rule = (0.85 if ok else 0.0), "last-comma-first"
+        if not ok and near:
+            conf = 0.75
+    else:
+        known = len([w for w in full if w in first or w in last])
+        rule = "first-last"
+        if words[0] in first and words[-1] in last:
+            conf = 0.85
+        elif known >= 2:
+            conf = 0.6
+        elif known:
+            conf = 0.45
         else:
-            known = len([w for w in full if w in first or w in last])
-            rule = "first-last"
-            if words[0] in first and words[-1] in last:
-                conf = 0.85
-            elif known >= 2:
-                conf = 0.6
-            elif known:
-                conf = 0.45
-            else:
-                conf = 0.3
-                rule = "capitalised-run"
-            if conf < 0.6 and _foreign_run(core, words, lists) and not _numbered(text, s, e):
-                conf, rule = 0.6, "unlisted-name"
-            if conf < 0.7 and words[0] in first and _person_verb_after(text, e):
-                conf, rule = 0.7, "name+verb"
-            if near:
-                conf = max(conf, 0.8)
-        if amb.issuperset(full) and not near:
-            conf = min(conf, 0.45)
-        if conf <= 0:
-            return []
-        ctx = _context(text, s)
-        if ctx:
-            conf = min(0.97, conf + 0.1)
-        return [NameHit(s, e, conf, rule, ctx)]
-    return _score_lone(text, s, e, core[0][2], lists, near=near)
+            conf = 0.3
+            rule = "capitalised-run"
+        if conf < 0.6 and _foreign_run(core, words, lists) and not _numbered(text, s, e):
+            conf, rule = 0.6, "unlisted-name"
+        if conf < 0.7 and words[0] in first and _person_verb_after(text, e):
+            conf, rule = 0.7, "name+verb"
+        if near:
+            conf = max(conf, 0.8)
+    if amb.issuperset(full) and not near:
+        conf = min(conf, 0.45)
+    if conf <= 0:
+        return []
+    ctx = _context(text, s)
+    if ctx:
+        conf = min(0.97, conf + 0.1)
+    return [NameHit(s, e, conf, rule, ctx)]
 
 
 def _score_lone(
