@@ -285,3 +285,26 @@ def test_score_lone_is_score_run_of_one_kept_word(text: str) -> None:
     for s, e, tok in N._tokens(text):
         if N._lone_code(tok.casefold(), LISTS) != N._REJECT:
             assert N._score_lone(text, s, e, tok, LISTS) == N._score_run(text, [(s, e, tok)], LISTS)
+
+
+def test_stop_word_pairs_score_as_their_second_word() -> None:
+    """``find_names`` scores a two-word run led by a stop word ("The Foley") without
+    ``_score_run``: the same hits for every kind of second word."""
+    seconds = [
+        "Foley",
+        "Smith",
+        "SMITH",
+        "MRN",
+        "Dr",
+        "The",
+        "J.",
+        "J",
+        "Qorvath",
+        "Chest",
+        "Brown",
+    ]
+    for stop in ["The", "In", "At", "Patient", "May", "Will", "THE", "Of"]:
+        for second in seconds:
+            for before, after in (("", ""), ("Seen. ", " said"), ("patient ", ", and"), ("x ", "")):
+                text = f"{before}{stop} {second}{after}"
+                assert N.find_names(text) == _ref_find_names(text), text

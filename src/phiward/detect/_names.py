@@ -537,6 +537,12 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
                 and not _near_before(text, s)
             ):
                 continue
+            if len(run) == 2 and words[0] in _STOP and words[0] not in _TITLES:
+                # "The Foley": what _score_run gives, the stop word skipped
+                b, (bs, be, braw) = words[1], run[1]
+                if not (b in _STOP or b in _TITLES or (braw.isupper() and len(braw) <= 3)):
+                    hits.extend(_score_lone(text, bs, be, braw, lists))
+                continue
             hits.extend(_score_run(text, run, lists, words))
             continue
         hits.extend(_score_lone(text, s, cur[1], tok, lists))  # _score_run of one kept word
