@@ -8,6 +8,7 @@ test they split, and the list finder against its token-by-token loop.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -308,3 +309,26 @@ def test_stop_word_pairs_score_as_their_second_word() -> None:
             for before, after in (("", ""), ("Seen. ", " said"), ("patient ", ", and"), ("x ", "")):
                 text = f"{before}{stop} {second}{after}"
                 assert N.find_names(text) == _ref_find_names(text), text
+
+
+def _ref_has_lower_cue(text: str) -> bool:
+    return "name" in text or "Name" in text or "follow up with" in text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["name", "Name", "nam", "ame", "NAME", "follow up with", "follow up",
+                         "x" * 500, "é" * 300, "\ud800", "\udcff", "☃", "n", "e", " "]),
+        max_size=12,
+    ).map("".join)
+)  # fmt: skip
+def test_lower_cue_test_matches_the_substring_searches(text: str) -> None:
+    assert N._has_lower_cue(text) == _ref_has_lower_cue(text)
+    assert N._has_lower_cue(text * 3) == _ref_has_lower_cue(text * 3)
+
+
+def test_lower_cue_test_without_hyperscan(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(N, "_cue_db", [None])
+    for text in ("x" * 2000 + "name", "x" * 2000, "Name" + "y" * 3000, "follow up with" * 100):
+        assert N._has_lower_cue(text) == _ref_has_lower_cue(text)

@@ -20,13 +20,21 @@ gzipped in ``data/``; ``name_words`` marks names that are also ordinary lower-ca
 from __future__ import annotations
 
 import gzip
+import importlib
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from itertools import product
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+_hs: Any
+try:  # hyperscan (the "fast" extra) finds the lower-case cue words faster; not needed
+    _hs = importlib.import_module("hyperscan")
+except ImportError:  # pragma: no cover - exercised only without the extra
+    _hs = None
 
 _TITLES = frozenset(
     {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "nurse", "sister", "rev", "sr", "fr"}
@@ -659,10 +667,60 @@ _LOWER_CUE = re.compile(
 
 
 def _has_lower_cue(text: str) -> bool:
-    """A cheap test (substring search in C) before the lower-case name pattern runs."""
+    """``"name"``, ``"Name"`` or ``"follow up with"`` in ``text``: a cheap test before the
+    lower-case name pattern runs (hyperscan's literal matcher on longer texts, else substring
+    searches in C)."""
+    if len(text) >= _CUE_HS_MIN_CHARS:
+        found = _cue_hyperscan(text)
+        if found is not None:
+            return found
     # One search for "ame" first: it is absent from most texts, and a search for "name" or
     # "Name" costs as much as one for "ame" (their last letter is a common one).
     return ("ame" in text and ("name" in text or "Name" in text)) or "follow up with" in text
+
+
+# From this length hyperscan finds the cue words about five times faster than three substring
+# searches (one pass over the UTF-8 bytes, where a substring of the text is a substring of
+# its encoding and the reverse).
+_CUE_HS_MIN_CHARS = 1024
+_CUE_WORDS = (b"name", b"Name", b"follow up with")
+_cue_local = threading.local()
+_cue_db: list[Any] = []  # [database] once compiled, [None] when hyperscan is missing or fails
+
+
+def _cue_stop(i: int, start: int, end: int, flags: int, ctx: object) -> bool:
+    return True  # the first match settles it: stop the scan
+
+
+def _cue_hyperscan(text: str) -> bool | None:
+    """Whether a cue word occurs in ``text``, or ``None`` without hyperscan."""
+    if not _cue_db:
+        db = None
+        if _hs is not None:
+            try:
+                db = _hs.Database()
+                db.compile(
+                    expressions=list(_CUE_WORDS),
+                    ids=list(range(len(_CUE_WORDS))),
+                    elements=len(_CUE_WORDS),
+                    flags=[_hs.HS_FLAG_SINGLEMATCH] * len(_CUE_WORDS),
+                )
+            except Exception:  # hyperscan.error, an unsupported CPU: the substring searches
+                db = None
+        _cue_db.append(db)
+    db = _cue_db[0]
+    if db is None:
+        return None
+    scratch = getattr(_cue_local, "scratch", None)
+    if scratch is None:
+        scratch = _cue_local.scratch = _hs.Scratch(db)
+    try:
+        db.scan(
+            text.encode("utf-8", "surrogatepass"), match_event_handler=_cue_stop, scratch=scratch
+        )
+    except _hs.ScanTerminated:
+        return True
+    return False
 
 
 _LOWER_WORD = re.compile(rf"[{_LOW}][{_LOW}'-]+|[a-z]\.?")
