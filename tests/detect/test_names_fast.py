@@ -332,3 +332,58 @@ def test_lower_cue_test_without_hyperscan(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(N, "_cue_db", [None])
     for text in ("x" * 2000 + "name", "x" * 2000, "Name" + "y" * 3000, "follow up with" * 100):
         assert N._has_lower_cue(text) == _ref_has_lower_cue(text)
+
+
+_long_pieces = st.lists(
+    st.sampled_from([*_PIECES, "Foley", "Qorvath", "patient", "PATIENT", "named", "Signed by",
+                     "-" * 40, " " * 36, ":" * 33, "x" * 30, "apt", "said", "son", "Dear ", "Hi ",
+                     "I'm ", "accept", "name is ", " was seen. ", "follow up with "]),
+    max_size=60,
+).map("".join)  # fmt: skip
+
+
+def _long(text: str) -> str:
+    """``text`` past the length where the hyperscan pass runs, its end kept in place."""
+    pad = "plain words here. " * (N._CUE_HS_MIN_CHARS // 18 + 1)
+    return pad + text + " " + text
+
+
+@settings(max_examples=300, deadline=None)
+@given(_long_pieces)
+def test_hyperscan_near_offsets_cover_every_near_word(text: str) -> None:
+    text = _long(text)
+    scanned = N._text_scan(text)
+    if scanned is None:
+        pytest.skip("hyperscan not installed")
+    cue, near_at = scanned
+    assert cue == _ref_has_lower_cue(text)
+    if text.isascii():
+        for s, _e in N._spans(text):
+            if s > 8 and N._near_before(text, s):
+                assert s in near_at, s
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_long_pieces, _sentences, _texts))
+def test_find_names_on_long_text_matches_the_plain_loop(text: str) -> None:
+    text = _long(text)
+    assert N.find_names(text) == _ref_find_names(text)
+
+
+def test_hyperscan_near_offsets_cover_a_word_cut_by_the_window() -> None:
+    """A context word that starts exactly 48 characters before a capitalised word, inside a
+    longer word ("apt" + separators + "Smith"): the window sees "pt" alone."""
+    if N._text_scan("x" * N._CUE_HS_MIN_CHARS) is None:
+        pytest.skip("hyperscan not installed")
+    pad = "plain words here. " * (N._CUE_HS_MIN_CHARS // 18 + 1)
+    for w in N._NEAR_BARE:
+        for lead in ("a", " ", "_"):
+            for sep in ("-", " ", ":", ". "):
+                for n_sep in range(0, 50, 1 if sep != ". " else 2):
+                    text = pad + lead + w + (sep * n_sep)[:n_sep] + "Smith went"
+                    s = text.index("Smith")
+                    scanned = N._text_scan(text)
+                    assert scanned is not None
+                    if N._near_before(text, s):
+                        assert s in scanned[1], (w, lead, sep, n_sep)
+                    assert N.find_names(text) == _ref_find_names(text)

@@ -453,8 +453,14 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
     codes = _LONE_CODES if lists is default else {}
     first, last = lists.first, lists.last
     toks = _spans(text)  # (start, end) of each capitalised word; the word is sliced when needed
+    ascii_text = text.isascii()
+    scanned = _text_scan(text) if len(text) >= _CUE_HS_MIN_CHARS else None
+    cue = _cue_by_search(text) if scanned is None else scanned[0]
+    # Offsets where a capitalised word may follow a context word (ASCII text: byte offsets are
+    # character offsets); None: the two-character test below instead.
+    near_at = scanned[1] if scanned is not None and ascii_text else None
     if not toks:
-        return _lowercase_names(text, lists) if _has_lower_cue(text) else []
+        return _lowercase_names(text, lists) if cue else []
     hits: list[NameHit] = []
     code_of = codes.get
     seen: dict[str, int] = {}
@@ -486,7 +492,9 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
                 # _near_before(text, s), its suffix tests inlined: for most words the last two
                 # characters before the separators end no context word, and for most others
                 # the last three or four do not either.
-                if s > 8:
+                if near_at is not None and s > 8:
+                    near = s in near_at and _near_before(text, s)
+                elif s > 8:
                     raw = text[s - 8 : s].rstrip(_NEAR_SEPARATORS)
                     tail = raw[-2:]
                     if tail in _NEAR_BARE_ENDS:
@@ -556,7 +564,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
         hits.extend(_score_lone(text, s, cur[1], tok, lists))  # _score_run of one kept word
     toks.pop()
     hits.extend(_name_lists(text, toks, hits, lists, maybe_listed))
-    if _has_lower_cue(text):
+    if cue:
         hits.extend(_lowercase_names(text, lists))
     return hits
 
@@ -671,56 +679,80 @@ def _has_lower_cue(text: str) -> bool:
     lower-case name pattern runs (hyperscan's literal matcher on longer texts, else substring
     searches in C)."""
     if len(text) >= _CUE_HS_MIN_CHARS:
-        found = _cue_hyperscan(text)
-        if found is not None:
-            return found
+        scanned = _text_scan(text)
+        if scanned is not None:
+            return scanned[0]
+    return _cue_by_search(text)
+
+
+def _cue_by_search(text: str) -> bool:
     # One search for "ame" first: it is absent from most texts, and a search for "name" or
     # "Name" costs as much as one for "ame" (their last letter is a common one).
     return ("ame" in text and ("name" in text or "Name" in text)) or "follow up with" in text
 
 
-# From this length hyperscan finds the cue words about five times faster than three substring
-# searches (one pass over the UTF-8 bytes, where a substring of the text is a substring of
-# its encoding and the reverse).
+# From this length one hyperscan pass finds the cue words (about five times faster than three
+# substring searches: a substring of the text is one of its UTF-8 encoding, and the reverse) and,
+# in ASCII text, the capitalised words that may follow a context word.
 _CUE_HS_MIN_CHARS = 1024
 _CUE_WORDS = (b"name", b"Name", b"follow up with")
-_cue_local = threading.local()
+_text_local = threading.local()
 _cue_db: list[Any] = []  # [database] once compiled, [None] when hyperscan is missing or fails
 
 
-def _cue_stop(i: int, start: int, end: int, flags: int, ctx: object) -> bool:
-    return True  # the first match settles it: stop the scan
+def _hs_near_patterns() -> list[bytes]:
+    """Where a capitalised word of ASCII text may follow a context word: a context word (any
+    case) at a word start, then separators, then an upper-case letter; or 30 separators and an
+    upper-case letter, for a word cut by the start of ``_near_before``'s 48-character window (it
+    is then followed by 35 separators at least, and its start is no word start in the text).
+    Every offset where ``_near_before`` holds and a capitalised word starts ends a match."""
+    words = "|".join(re.escape(w) for w in _NEAR_BARE).encode()
+    return [rb"\b(?i:" + words + rb")[ \t:#,.\-]*[A-Z]", rb"[ \t:#,.\-]{30}[A-Z]"]
 
 
-def _cue_hyperscan(text: str) -> bool | None:
-    """Whether a cue word occurs in ``text``, or ``None`` without hyperscan."""
+def _text_db() -> Any:
     if not _cue_db:
         db = None
         if _hs is not None:
+            exprs = [*_CUE_WORDS, *_hs_near_patterns()]
+            single = _hs.HS_FLAG_SINGLEMATCH
             try:
                 db = _hs.Database()
                 db.compile(
-                    expressions=list(_CUE_WORDS),
-                    ids=list(range(len(_CUE_WORDS))),
-                    elements=len(_CUE_WORDS),
-                    flags=[_hs.HS_FLAG_SINGLEMATCH] * len(_CUE_WORDS),
+                    expressions=exprs,
+                    ids=list(range(len(exprs))),
+                    elements=len(exprs),
+                    flags=[single] * len(_CUE_WORDS) + [0] * (len(exprs) - len(_CUE_WORDS)),
                 )
             except Exception:  # hyperscan.error, an unsupported CPU: the substring searches
                 db = None
         _cue_db.append(db)
-    db = _cue_db[0]
+    return _cue_db[0]
+
+
+def _text_scan(text: str) -> tuple[bool, set[int]] | None:
+    """Whether a cue word occurs in ``text``, and where in it an upper-case letter follows a
+    context word (byte offsets: character offsets in ASCII text only); ``None`` without
+    hyperscan."""
+    db = _text_db()
     if db is None:
         return None
-    scratch = getattr(_cue_local, "scratch", None)
+    scratch = getattr(_text_local, "scratch", None)
     if scratch is None:
-        scratch = _cue_local.scratch = _hs.Scratch(db)
-    try:
-        db.scan(
-            text.encode("utf-8", "surrogatepass"), match_event_handler=_cue_stop, scratch=scratch
-        )
-    except _hs.ScanTerminated:
-        return True
-    return False
+        scratch = _text_local.scratch = _hs.Scratch(db)
+    cue: list[bool] = []
+    near: set[int] = set()
+    add = near.add
+    n_cue = len(_CUE_WORDS)
+
+    def on_match(i: int, start: int, end: int, flags: int, ctx: object) -> None:
+        if i < n_cue:
+            cue.append(True)
+        else:
+            add(end - 1)
+
+    db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match, scratch=scratch)
+    return bool(cue), near
 
 
 _LOWER_WORD = re.compile(rf"[{_LOW}][{_LOW}'-]+|[a-z]\.?")
