@@ -306,3 +306,25 @@ def test_context_regex_first_character_lookahead_changes_no_match(
     alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     plain = re.compile(rf"(?<![a-z])(?:{alts})(?![a-z])")
     assert fast.findall(window) == plain.findall(window)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=st.one_of(
+        st.text(alphabet="ab.Z9_%+-@ \u00e9x", max_size=40),
+        st.lists(
+            st.sampled_from(["ann.lee", "@", "mail", ".com", ".c", "-", "_", " ", "é", "x@", "%+"]),
+            max_size=12,
+        ).map("".join),
+    )
+)
+def test_prefilter_supersets_match_wherever_their_pattern_does(text: str) -> None:
+    """The prefilter's stand-ins find a match in every text where the recognizer's own pattern
+    finds one (they decide which databases run, so a miss would drop findings)."""
+    import re
+
+    for pattern, superset in engine._PREFILTER_SUPERSETS.items():
+        data = text.encode("utf-8", "surrogateescape")
+        if re.search(pattern.encode(), data):
+            assert re.search(superset.encode(), data), (pattern, superset)
+    assert {r.pattern for r in RECOGNIZERS} >= set(engine._PREFILTER_SUPERSETS)

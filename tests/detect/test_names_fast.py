@@ -8,6 +8,7 @@ test they split, and the list finder against its token-by-token loop.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -219,3 +220,170 @@ def test_list_gap_candidates_cover_every_link(text: str) -> None:
             k for k in range(len(toks) - 1) if text[toks[k][1] : toks[k + 1][0]] in N._LIST_GAPS
         ]
         assert set(links) <= set(maybe)
+
+
+def _ref_find_names(text: str) -> list[N.NameHit]:
+    """``find_names`` as a plain loop: every token grouped into runs the slow way, lone words
+    through the boolean rejection test, every run through ``_score_run``."""
+    lists = LISTS
+    toks = _ref_tokens(text)
+    hits: list[N.NameHit] = []
+    i, n = 0, len(toks)
+    while i < n:
+        j = i
+        while j + 1 < n:
+            gap_text = text[toks[j][1] : toks[j + 1][0]]
+            if gap_text in (" ", ". ", ", ", "\t", "  ") and not (gap_text == ", " and j > i):
+                if gap_text == ". " and not (
+                    N._is_initial(toks[j][2]) or toks[j][2].casefold() in N._TITLES
+                ):
+                    break
+                j += 1
+            else:
+                break
+        run = toks[i : j + 1]
+        i = j + 1
+        s, e, tok = run[0]
+        if len(run) == 1:
+            if _ref_lone_rejected(text, s, e, tok):
+                continue
+        else:
+            words = [t[2].rstrip(".").casefold() for t in run]
+            if (
+                lists.first.isdisjoint(words)
+                and lists.last.isdisjoint(words)
+                and N._TITLES.isdisjoint(words)
+                and not N._foreign_run(*N._before_acronym(run, words), lists)
+                and not N._near_before(text, s)
+            ):
+                continue
+        hits.extend(N._score_run(text, run, lists))
+    hits.extend(_ref_name_lists(text, toks, hits))
+    if N._has_lower_cue(text):
+        hits.extend(N._lowercase_names(text, lists))
+    return hits
+
+
+_sentences = st.lists(
+    st.sampled_from([*_PIECES, "Foley", "Vital", "Chest", "Qorvath", " the ", "Name: ", "name is",
+                     " was seen. ", "follow up with ", "ludmila", " Dr. ", "Kenji"]),
+    max_size=60,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(_texts, _ascii, _list_texts, _sentences, st.text(max_size=60)))
+def test_find_names_matches_the_plain_loop(text: str) -> None:
+    assert N.find_names(text) == _ref_find_names(text)
+    for floor in (0.5, 0.65, 0.8):
+        want = [h for h in _ref_find_names(text) if h.confidence >= floor]
+        assert [h for h in N.find_names(text, floor=floor) if h.confidence >= floor] == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_texts, _sentences))
+def test_score_lone_is_score_run_of_one_kept_word(text: str) -> None:
+    for s, e, tok in N._tokens(text):
+        if N._lone_code(tok.casefold(), LISTS) != N._REJECT:
+            assert N._score_lone(text, s, e, tok, LISTS) == N._score_run(text, [(s, e, tok)], LISTS)
+
+
+def test_stop_word_pairs_score_as_their_second_word() -> None:
+    """``find_names`` scores a two-word run led by a stop word ("The Foley") without
+    ``_score_run``: the same hits for every kind of second word."""
+    seconds = [
+        "Foley",
+        "Smith",
+        "SMITH",
+        "MRN",
+        "Dr",
+        "The",
+        "J.",
+        "J",
+        "Qorvath",
+        "Chest",
+        "Brown",
+    ]
+    for stop in ["The", "In", "At", "Patient", "May", "Will", "THE", "Of"]:
+        for second in seconds:
+            for before, after in (("", ""), ("Seen. ", " said"), ("patient ", ", and"), ("x ", "")):
+                text = f"{before}{stop} {second}{after}"
+                assert N.find_names(text) == _ref_find_names(text), text
+
+
+def _ref_has_lower_cue(text: str) -> bool:
+    return "name" in text or "Name" in text or "follow up with" in text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["name", "Name", "nam", "ame", "NAME", "follow up with", "follow up",
+                         "x" * 500, "é" * 300, "\ud800", "\udcff", "☃", "n", "e", " "]),
+        max_size=12,
+    ).map("".join)
+)  # fmt: skip
+def test_lower_cue_test_matches_the_substring_searches(text: str) -> None:
+    assert N._has_lower_cue(text) == _ref_has_lower_cue(text)
+    assert N._has_lower_cue(text * 3) == _ref_has_lower_cue(text * 3)
+
+
+def test_lower_cue_test_without_hyperscan(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(N, "_cue_db", [None])
+    for text in ("x" * 2000 + "name", "x" * 2000, "Name" + "y" * 3000, "follow up with" * 100):
+        assert N._has_lower_cue(text) == _ref_has_lower_cue(text)
+
+
+_long_pieces = st.lists(
+    st.sampled_from([*_PIECES, "Foley", "Qorvath", "patient", "PATIENT", "named", "Signed by",
+                     "-" * 40, " " * 36, ":" * 33, "x" * 30, "apt", "said", "son", "Dear ", "Hi ",
+                     "I'm ", "accept", "name is ", " was seen. ", "follow up with "]),
+    max_size=60,
+).map("".join)  # fmt: skip
+
+
+def _long(text: str) -> str:
+    """``text`` past the length where the hyperscan pass runs, its end kept in place."""
+    pad = "plain words here. " * (N._CUE_HS_MIN_CHARS // 18 + 1)
+    return pad + text + " " + text
+
+
+@settings(max_examples=300, deadline=None)
+@given(_long_pieces)
+def test_hyperscan_near_offsets_cover_every_near_word(text: str) -> None:
+    text = _long(text)
+    scanned = N._text_scan(text)
+    if scanned is None:
+        pytest.skip("hyperscan not installed")
+    cue, near_at = scanned
+    assert cue == _ref_has_lower_cue(text)
+    if text.isascii():
+        for s, _e in N._spans(text):
+            if s > 8 and N._near_before(text, s):
+                assert s in near_at, s
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_long_pieces, _sentences, _texts))
+def test_find_names_on_long_text_matches_the_plain_loop(text: str) -> None:
+    text = _long(text)
+    assert N.find_names(text) == _ref_find_names(text)
+
+
+def test_hyperscan_near_offsets_cover_a_word_cut_by_the_window() -> None:
+    """A context word that starts exactly 48 characters before a capitalised word, inside a
+    longer word ("apt" + separators + "Smith"): the window sees "pt" alone."""
+    if N._text_scan("x" * N._CUE_HS_MIN_CHARS) is None:
+        pytest.skip("hyperscan not installed")
+    pad = "plain words here. " * (N._CUE_HS_MIN_CHARS // 18 + 1)
+    for w in N._NEAR_BARE:
+        for lead in ("a", " ", "_"):
+            for sep in ("-", " ", ":", ". "):
+                for n_sep in range(0, 50, 1 if sep != ". " else 2):
+                    text = pad + lead + w + (sep * n_sep)[:n_sep] + "Smith went"
+                    s = text.index("Smith")
+                    scanned = N._text_scan(text)
+                    assert scanned is not None
+                    if N._near_before(text, s):
+                        assert s in scanned[1], (w, lead, sep, n_sep)
+                    assert N.find_names(text) == _ref_find_names(text)

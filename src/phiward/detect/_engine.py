@@ -497,7 +497,17 @@ class _Hyperscan:
 
 _HS_CACHE: dict[tuple[str, ...], _Hyperscan | None] = {}
 _HS_LOCK = threading.Lock()
-_FLAGS_VERSION = "som-leftmost+prefilter-singlematch+singles"
+_FLAGS_VERSION = "som-leftmost+prefilter-singlematch+singles+supersets"
+# Cheaper stand-ins for the prefilter pass, by the recognizer's exact pattern: each matches
+# wherever the pattern does (a superset), and the prefilter only decides which databases run,
+# which then find the exact matches. An e-mail address holds a local-part character, "@" and a
+# domain character; the whole pattern's leading ``\b[...]+`` costs a third of the prefilter pass
+# on prose.
+_PREFILTER_SUPERSETS = {
+    r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b": (
+        r"[A-Za-z0-9._%+-]@[A-Za-z0-9-]"
+    ),
+}
 _CACHE_NAMES: dict[tuple[str, ...], str] = {}
 
 
@@ -669,7 +679,14 @@ def _hyperscan_db(recognizers: tuple[Recognizer, ...]) -> _Hyperscan | None:
                     PatternEngine(rest_recs, backend="re2", hyperscan=False) if rest_recs else None
                 )
                 try:
-                    prefilter, always = _compile_prefilter(all_exprs)
+                    prefilter, always = _compile_prefilter(
+                        [
+                            _PREFILTER_SUPERSETS[rec.pattern].encode()
+                            if rec.pattern in _PREFILTER_SUPERSETS
+                            else expr
+                            for rec, expr in zip(recognizers, all_exprs, strict=True)
+                        ]
+                    )
                 except Exception:  # no prefilter: every scan runs the whole database
                     prefilter, always = None, []
                 result = _Hyperscan(
@@ -782,9 +799,12 @@ NameFinder = Callable[[str], list[Candidate]]
 
 
 def name_candidates(text: str, floor: float = 0.0) -> list[Candidate]:
+    """The names pass's hits as candidates; hits below ``floor`` are left out (the Analyzer
+    drops them before resolving overlaps anyway)."""
     return [
         Candidate(EntityType.NAME, h.start, h.end, h.confidence, f"name:{h.rule}", None, h.context)
         for h in find_names(text, floor=floor)
+        if h.confidence >= floor
     ]
 
 

@@ -20,12 +20,21 @@ gzipped in ``data/``; ``name_words`` marks names that are also ordinary lower-ca
 from __future__ import annotations
 
 import gzip
+import importlib
 import re
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from itertools import product
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+_hs: Any
+try:  # hyperscan (the "fast" extra) finds the lower-case cue words faster; not needed
+    _hs = importlib.import_module("hyperscan")
+except ImportError:  # pragma: no cover - exercised only without the extra
+    _hs = None
 
 _TITLES = frozenset(
     {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "nurse", "sister", "rev", "sr", "fr"}
@@ -427,6 +436,11 @@ def _is_initial(tok: str) -> bool:
     return len(tok.rstrip(".")) == 1
 
 
+# A token far past any text's end: the last token's "next", so that no gap looks like a run's or
+# a list's.
+_FAR = (1 << 62, 1 << 62)
+
+
 def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0) -> list[NameHit]:
     """Names in ``text`` by the rules in the module docstring.
 
@@ -438,9 +452,15 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
     lists = lists or default
     codes = _LONE_CODES if lists is default else {}
     first, last = lists.first, lists.last
-    toks = _tokens(text)
+    toks = _spans(text)  # (start, end) of each capitalised word; the word is sliced when needed
+    ascii_text = text.isascii()
+    scanned = _text_scan(text) if len(text) >= _CUE_HS_MIN_CHARS else None
+    cue = _cue_by_search(text) if scanned is None else scanned[0]
+    # Offsets where a capitalised word may follow a context word (ASCII text: byte offsets are
+    # character offsets); None: the two-character test below instead.
+    near_at = scanned[1] if scanned is not None and ascii_text else None
     if not toks:
-        return _lowercase_names(text, lists) if _has_lower_cue(text) else []
+        return _lowercase_names(text, lists) if cue else []
     hits: list[NameHit] = []
     code_of = codes.get
     seen: dict[str, int] = {}
@@ -448,17 +468,19 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
     # Where a list gap (", ", " and ", ", and ", " & ") may follow: the list finder looks only
     # there. Lone words add themselves when the gap after them has a list gap's length.
     maybe_listed: list[int] = []
+    verb_after = _PERSON_VERB.match
+    toks.append(_FAR)  # the last token's "next": far away (no run, no list gap); popped below
     i = 0
     while i < n:
-        cur = toks[i]
-        s, e, tok = cur
-        gap = toks[i + 1][0] - e if i + 1 < n else 4  # 4: no list gap's length
+        s, e = toks[i]
+        gap = toks[i + 1][0] - e
         if gap > 2:
             # The common case, a lone capitalised word (no run can span a gap of 3+ characters):
             # most are ordinary words and are rejected with one dictionary lookup.
             if gap in _LIST_GAP_LENGTHS:
                 maybe_listed.append(i)
             i += 1
+            tok = text[s:e]
             code = code_of(tok)
             if code is None:  # a name or a rare word: its code is kept for this text only
                 code = seen.get(tok)
@@ -467,17 +489,30 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
             if code == _REJECT:
                 continue
             if code != _ACCEPT:
-                # _near_before(text, s), its first test inlined: for most words the last two
-                # characters before the separators end no context word.
-                near = (
-                    s <= 8
-                    or len(tail := text[s - 8 : s].rstrip(_NEAR_SEPARATORS)[-2:]) < 2
-                    or tail in _NEAR_BARE_ENDS
-                    or not tail.isascii()
-                ) and _near_before(text, s)
-                if not near and (code == _NEED_NEAR or not _person_verb_after(text, e)):
+                # _near_before(text, s), its suffix tests inlined: for most words the last two
+                # characters before the separators end no context word, and for most others
+                # the last three or four do not either.
+                if near_at is not None and s > 8:
+                    near = s in near_at and _near_before(text, s)
+                elif s > 8:
+                    raw = text[s - 8 : s].rstrip(_NEAR_SEPARATORS)
+                    tail = raw[-2:]
+                    if tail in _NEAR_BARE_ENDS:
+                        near = (
+                            len(raw) < 4
+                            or not (tail4 := raw[-4:]).isascii()
+                            or tail4 in _NEAR_BARE_SUFFIXES
+                            or tail4[-3:] in _NEAR_BARE_SUFFIXES
+                            or tail in _NEAR_BARE_SUFFIXES
+                        ) and _near_before(text, s)
+                    else:
+                        near = (len(tail) < 2 or not tail.isascii()) and _near_before(text, s)
+                else:
+                    near = _near_before(text, s)
+                if not near and (code == _NEED_NEAR or verb_after(text, e) is None):
                     continue
-            hits.extend(_score_run(text, [cur], lists))
+            # _score_run(text, [cur], lists), which for a word that is not rejected is this
+            hits.extend(_score_lone(text, s, e, tok, lists))
             continue
         # Group a run of capitalised tokens separated by one space (or ". " after an initial or
         # title, or ", " for "Last, First").
@@ -488,7 +523,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
                 gap_text == ", " and j > i
             ):  # "Last, First" only for a run's first token
                 if gap_text == ". " and not (
-                    _is_initial(toks[j][2]) or toks[j][2].casefold() in _TITLES
+                    _is_initial(w := text[toks[j][0] : toks[j][1]]) or w.casefold() in _TITLES
                 ):
                     break
                 j += 1
@@ -496,8 +531,10 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
                 break
         after = j + 1
         maybe_listed.extend(range(i, min(after, n - 1)))
-        run = toks[i:after]
+        run = [(s, e, text[s:e]) for s, e in toks[i:after]]
         i = after
+        cur = run[0]
+        tok = cur[2]
         if len(run) == 1:  # the common case, one capitalised word: reject cheaply
             code = code_of(tok)
             if (
@@ -516,9 +553,18 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
                 and not _near_before(text, s)
             ):
                 continue
-        hits.extend(_score_run(text, run, lists))
+            if len(run) == 2 and words[0] in _STOP and words[0] not in _TITLES:
+                # "The Foley": what _score_run gives, the stop word skipped
+                b, (bs, be, braw) = words[1], run[1]
+                if not (b in _STOP or b in _TITLES or (braw.isupper() and len(braw) <= 3)):
+                    hits.extend(_score_lone(text, bs, be, braw, lists))
+                continue
+            hits.extend(_score_run(text, run, lists, words))
+            continue
+        hits.extend(_score_lone(text, s, cur[1], tok, lists))  # _score_run of one kept word
+    toks.pop()
     hits.extend(_name_lists(text, toks, hits, lists, maybe_listed))
-    if _has_lower_cue(text):
+    if cue:
         hits.extend(_lowercase_names(text, lists))
     return hits
 
@@ -548,12 +594,20 @@ _ASCII_CLASSES = _ascii_classes()
 _TOKEN_CLASSES = re.compile(rb"U(?<![Uld]U)(?:'Ul+|l+(?:['-]?Ul+)?|U+(?:['-]U+)?|\.?)(?![Uld])")
 
 
-def _tokens(text: str) -> list[tuple[int, int, str]]:
-    """``(start, end, word)`` of every ``_TOKEN`` match in ``text``."""
+def _spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every ``_TOKEN`` match in ``text``."""
     if text.isascii():
         classes = text.encode("ascii").translate(_ASCII_CLASSES)
-        return [(s, e, text[s:e]) for s, e in map(re.Match.span, _TOKEN_CLASSES.finditer(classes))]
-    return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+        return list(map(_SPAN, _TOKEN_CLASSES.finditer(classes)))
+    return list(map(_SPAN, _TOKEN.finditer(text)))
+
+
+_SPAN = re.Match.span
+
+
+def _tokens(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, word)`` of every ``_TOKEN`` match in ``text``."""
+    return [(s, e, text[s:e]) for s, e in _spans(text)]
 
 
 # What a lone capitalised word needs to be looked at further, from the word alone: never (short,
@@ -621,8 +675,84 @@ _LOWER_CUE = re.compile(
 
 
 def _has_lower_cue(text: str) -> bool:
-    """A cheap test (substring search in C) before the lower-case name pattern runs."""
-    return "name" in text or "Name" in text or "follow up with" in text
+    """``"name"``, ``"Name"`` or ``"follow up with"`` in ``text``: a cheap test before the
+    lower-case name pattern runs (hyperscan's literal matcher on longer texts, else substring
+    searches in C)."""
+    if len(text) >= _CUE_HS_MIN_CHARS:
+        scanned = _text_scan(text)
+        if scanned is not None:
+            return scanned[0]
+    return _cue_by_search(text)
+
+
+def _cue_by_search(text: str) -> bool:
+    # One search for "ame" first: it is absent from most texts, and a search for "name" or
+    # "Name" costs as much as one for "ame" (their last letter is a common one).
+    return ("ame" in text and ("name" in text or "Name" in text)) or "follow up with" in text
+
+
+# From this length one hyperscan pass finds the cue words (about five times faster than three
+# substring searches: a substring of the text is one of its UTF-8 encoding, and the reverse) and,
+# in ASCII text, the capitalised words that may follow a context word.
+_CUE_HS_MIN_CHARS = 1024
+_CUE_WORDS = (b"name", b"Name", b"follow up with")
+_text_local = threading.local()
+_cue_db: list[Any] = []  # [database] once compiled, [None] when hyperscan is missing or fails
+
+
+def _hs_near_patterns() -> list[bytes]:
+    """Where a capitalised word of ASCII text may follow a context word: a context word (any
+    case) at a word start, then separators, then an upper-case letter; or 30 separators and an
+    upper-case letter, for a word cut by the start of ``_near_before``'s 48-character window (it
+    is then followed by 35 separators at least, and its start is no word start in the text).
+    Every offset where ``_near_before`` holds and a capitalised word starts ends a match."""
+    words = "|".join(re.escape(w) for w in _NEAR_BARE).encode()
+    return [rb"\b(?i:" + words + rb")[ \t:#,.\-]*[A-Z]", rb"[ \t:#,.\-]{30}[A-Z]"]
+
+
+def _text_db() -> Any:
+    if not _cue_db:
+        db = None
+        if _hs is not None:
+            exprs = [*_CUE_WORDS, *_hs_near_patterns()]
+            single = _hs.HS_FLAG_SINGLEMATCH
+            try:
+                db = _hs.Database()
+                db.compile(
+                    expressions=exprs,
+                    ids=list(range(len(exprs))),
+                    elements=len(exprs),
+                    flags=[single] * len(_CUE_WORDS) + [0] * (len(exprs) - len(_CUE_WORDS)),
+                )
+            except Exception:  # hyperscan.error, an unsupported CPU: the substring searches
+                db = None
+        _cue_db.append(db)
+    return _cue_db[0]
+
+
+def _text_scan(text: str) -> tuple[bool, set[int]] | None:
+    """Whether a cue word occurs in ``text``, and where in it an upper-case letter follows a
+    context word (byte offsets: character offsets in ASCII text only); ``None`` without
+    hyperscan."""
+    db = _text_db()
+    if db is None:
+        return None
+    scratch = getattr(_text_local, "scratch", None)
+    if scratch is None:
+        scratch = _text_local.scratch = _hs.Scratch(db)
+    cue: list[bool] = []
+    near: set[int] = set()
+    add = near.add
+    n_cue = len(_CUE_WORDS)
+
+    def on_match(i: int, start: int, end: int, flags: int, ctx: object) -> None:
+        if i < n_cue:
+            cue.append(True)
+        else:
+            add(end - 1)
+
+    db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match, scratch=scratch)
+    return bool(cue), near
 
 
 _LOWER_WORD = re.compile(rf"[{_LOW}][{_LOW}'-]+|[a-z]\.?")
@@ -775,7 +905,7 @@ def _numbered(text: str, start: int, end: int) -> bool:
 
 def _name_lists(
     text: str,
-    toks: list[tuple[int, int, str]],
+    toks: Sequence[tuple[int, int] | tuple[int, int, str]],
     found: list[NameHit],
     lists: NameLists,
     maybe: list[int] | None = None,
@@ -804,7 +934,7 @@ def _name_lists(
             x += 1
         pair = j - i == 1 and text[toks[i][1] : toks[j][0]] in (" and ", " & ")
         if j - i >= 2 or pair:
-            items = toks[i : j + 1]
+            items = [(t[0], t[1], text[t[0] : t[1]]) for t in toks[i : j + 1]]
             words = [t[2].casefold() for t in items]
             # a list of three or more with two unambiguous listed names, or a pair ("Okonjo and
             # Whitfield") with one listed name and another listed name or no English word
@@ -819,13 +949,21 @@ def _name_lists(
     return out
 
 
-def _score_run(text: str, run: list[tuple[int, int, str]], lists: NameLists) -> list[NameHit]:
+def _score_run(
+    text: str,
+    run: list[tuple[int, int, str]],
+    lists: NameLists,
+    words: list[str] | None = None,
+) -> list[NameHit]:
+    """Hits in a run of capitalised words; ``words``: each one's ``rstrip(".").casefold()``
+    when the caller has them."""
     first, last = lists.first, lists.last
+    if words is None:
+        words = [t[2].rstrip(".").casefold() for t in run]
     out: list[NameHit] = []
     k = 0
     while k < len(run):
-        tok = run[k][2]
-        low = tok.rstrip(".").casefold()
+        low = words[k]
         if low in _TITLES and k + 1 < len(run):
             # Title: take up to three following capitalised tokens (initials allowed).
             end_k = k + 1
@@ -841,7 +979,7 @@ def _score_run(text: str, run: list[tuple[int, int, str]], lists: NameLists) -> 
         k_start = k
         while k < len(run):
             raw = run[k][2]
-            t = raw.rstrip(".").casefold()
+            t = words[k]
             if (
                 t in _STOP
                 and not (k > k_start and t in last)
@@ -861,65 +999,82 @@ def _score_run(text: str, run: list[tuple[int, int, str]], lists: NameLists) -> 
             if not known and not (_is_initial(raw) and k > k_start) and len(t) < 2:
                 break
             k += 1
-        core = run[k_start:k]
-        if not core:
+        end = k
+        if end == k_start:
             k += 1
             continue
-        while core and _is_initial(core[-1][2]):  # drop trailing initials
-            core = core[:-1]
-        if not core:
+        while end > k_start and _is_initial(run[end - 1][2]):  # drop trailing initials
+            end -= 1
+        if end == k_start:
             continue
-        out.extend(_score_core(text, core, lists))
+        out.extend(_score_core(text, run[k_start:end], lists, words[k_start:end]))
     return out
 
 
-def _score_core(text: str, core: list[tuple[int, int, str]], lists: NameLists) -> list[NameHit]:
+def _score_core(
+    text: str,
+    core: list[tuple[int, int, str]],
+    lists: NameLists,
+    words: list[str] | None = None,
+) -> list[NameHit]:
     first, last, amb = lists.first, lists.last, lists.ambiguous
     if len(core) > 4:  # a Title Case heading, not a name
         return []
-    words = [c[2].rstrip(".").casefold() for c in core]
     s, e = core[0][0], core[-1][1]
     near = _near_context(text, s)
+    if len(core) == 1:
+        return _score_lone(text, s, e, core[0][2], lists, near=near)
+    if words is None:
+        words = [c[2].rstrip(".").casefold() for c in core]
     if len(core) >= 3 and not near:
         lead = _lead_english(core, lists)
         if lead:  # "Producer Ilaria Benvenuti": the name is after the English words
-            return _score_core(text, core[lead:], lists)
-    if len(core) >= 2:
-        full = [w for w in words if len(w) > 1]
-        if _is_place(full) and not near:
-            return []
-        if "," in text[s:e]:
-            ok = words[0] in last and words[-1] in first
-            conf, rule = (0.85 if ok else 0.0), "last-comma-first"
-            if not ok and near:
-                conf = 0.75
+            return _score_core(text, core[lead:], lists, words[lead:])
+    full = [w for w in words if len(w) > 1]
+    if _is_place(full) and not near:
+        return []
+    if "," in text[s:e]:
+        ok = words[0] in last and words[-1] in first
+        conf, rule = (0.85 if ok else 0.0), "last-comma-first"
+        if not ok and near:
+            conf = 0.75
+    else:
+        known = len([w for w in full if w in first or w in last])
+        rule = "first-last"
+        if words[0] in first and words[-1] in last:
+            conf = 0.85
+        elif known >= 2:
+            conf = 0.6
+        elif known:
+            conf = 0.45
         else:
-            known = len([w for w in full if w in first or w in last])
-            rule = "first-last"
-            if words[0] in first and words[-1] in last:
-                conf = 0.85
-            elif known >= 2:
-                conf = 0.6
-            elif known:
-                conf = 0.45
-            else:
-                conf = 0.3
-                rule = "capitalised-run"
-            if conf < 0.6 and _foreign_run(core, words, lists) and not _numbered(text, s, e):
-                conf, rule = 0.6, "unlisted-name"
-            if conf < 0.7 and words[0] in first and _person_verb_after(text, e):
-                conf, rule = 0.7, "name+verb"
-            if near:
-                conf = max(conf, 0.8)
-        if amb.issuperset(full) and not near:
-            conf = min(conf, 0.45)
-        if conf <= 0:
-            return []
-        ctx = _context(text, s)
-        if ctx:
-            conf = min(0.97, conf + 0.1)
-        return [NameHit(s, e, conf, rule, ctx)]
-    w = words[0]
+            conf = 0.3
+            rule = "capitalised-run"
+        if conf < 0.6 and _foreign_run(core, words, lists) and not _numbered(text, s, e):
+            conf, rule = 0.6, "unlisted-name"
+        if conf < 0.7 and words[0] in first and _person_verb_after(text, e):
+            conf, rule = 0.7, "name+verb"
+        if near:
+            conf = max(conf, 0.8)
+    if amb.issuperset(full) and not near:
+        conf = min(conf, 0.45)
+    if conf <= 0:
+        return []
+    ctx = _context(text, s)
+    if ctx:
+        conf = min(0.97, conf + 0.1)
+    return [NameHit(s, e, conf, rule, ctx)]
+
+
+def _score_lone(
+    text: str, s: int, e: int, tok: str, lists: NameLists, *, near: bool | None = None
+) -> list[NameHit]:
+    """``_score_core`` of the one-word core ``tok`` at ``[s, e)`` (``near``: its context test,
+    when the caller has it)."""
+    first, last, amb = lists.first, lists.last, lists.ambiguous
+    w = tok.rstrip(".").casefold()
+    if near is None:
+        near = _near_context(text, s)
     if len(w) < 3 or (w in amb and not near) or (w in _PLACES and not near):
         return []
     listed = w in first or w in last
