@@ -387,3 +387,23 @@ def test_hyperscan_near_offsets_cover_a_word_cut_by_the_window() -> None:
                     if N._near_before(text, s):
                         assert s in scanned[1], (w, lead, sep, n_sep)
                     assert N.find_names(text) == _ref_find_names(text)
+
+
+_CUE_PIECES = st.sampled_from(
+    [
+        "name", "Name", "NAME", "my name is", "My name is", "name is", "Name was", "name:",
+        "Name?", "surname", "rename", "named", "ame", "same", "follow up with", "follow up",
+        "ludmila", "kenji t. morimoto", "o'neil", "ana-lu", "é", "Ä", " ", "  ", "\t", "\n",
+        ":", "?", ".", ",", "-", "'", "x", "y", "my", "My", "\ud800",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_CUE_PIECES, max_size=40).map("".join))
+def test_lower_cue_matches_equal_finditer(text: str) -> None:
+    """The anchored lower-case cue search finds exactly what ``finditer`` over every position
+    finds: same spans, same groups."""
+    fast = [(m.span(), m.groupdict()) for m in N._lower_cue_matches(text)]
+    slow = [(m.span(), m.groupdict()) for m in N._LOWER_CUE.finditer(text)]
+    assert fast == slow

@@ -23,7 +23,7 @@ import gzip
 import importlib
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -674,6 +674,33 @@ _LOWER_CUE = re.compile(
 )
 
 
+def _lower_cue_matches(text: str) -> Iterator[re.Match[str]]:
+    """Exactly ``_LOWER_CUE.finditer(text)``, tried only where a match can start.
+
+    Every match starts one character before an ``"ame"`` (``[Nn]ame``), four before one
+    (``[Mm]y name``) or at ``"follow up with"``; ``finditer`` tried every position, about
+    350 µs per 8 KB of text that holds a cue word anywhere. ``match(text, pos)`` sees the
+    characters before ``pos``, so the leading ``\\b`` is judged as ``finditer`` judges it.
+    """
+    starts: set[int] = set()
+    i = text.find("ame")
+    while i != -1:
+        starts.update((i - 1, i - 4))
+        i = text.find("ame", i + 1)
+    i = text.find("follow up with")
+    while i != -1:
+        starts.add(i)
+        i = text.find("follow up with", i + 1)
+    match = _LOWER_CUE.match
+    end = 0  # also skips the negative starts of an "ame" at the start of the text
+    for start in sorted(starts):
+        if start >= end:  # matches do not overlap: the next one starts at or after the last end
+            m = match(text, start)
+            if m is not None:
+                yield m
+                end = m.end()
+
+
 def _has_lower_cue(text: str) -> bool:
     """``"name"``, ``"Name"`` or ``"follow up with"`` in ``text``: a cheap test before the
     lower-case name pattern runs (hyperscan's literal matcher on longer texts, else substring
@@ -760,7 +787,7 @@ _LOWER_WORD = re.compile(rf"[{_LOW}][{_LOW}'-]+|[a-z]\.?")
 
 def _lowercase_names(text: str, lists: NameLists) -> list[NameHit]:
     out: list[NameHit] = []
-    for m in _LOWER_CUE.finditer(text):
+    for m in _lower_cue_matches(text):
         start = m.start("n")
         words = [(w.start() + start, w.end() + start, w.group()) for w in
                  _LOWER_WORD.finditer(m.group("n"))]  # fmt: skip
