@@ -39,7 +39,6 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 _TITLES = frozenset(
     {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "nurse", "sister", "rev", "sr", "fr"}
 )
-_TITLE_RE = r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Doctor|Rev|DR|MR|MRS|MS)"
 # Capitalised words in clinical and business text that the Census lists contain but that are
 # rarely a name in that position.
 # Month and weekday names: capitalised, often after a title-like word, never a name there.
