@@ -113,6 +113,11 @@ def test_context_word_right_before_an_unlisted_name() -> None:
         ("Call back Olga Krylova tomorrow.", ["Olga Krylova"]),
         ("Seen with Csenger Gábor at noon.", ["Csenger Gábor"]),
         ("our 3 founders: Vizirov, Barrett and Jones.", ["Vizirov", "Barrett", "Jones"]),
+        # first names that are also English words count inside a list of sure names...
+        ("Visitors: Sheila, Donna, Sherry and Shane.", ["Sheila", "Donna", "Sherry", "Shane"]),
+        # ...but not in a list without two of them, nor in a pair
+        ("Pack: Amber, Ginger, Sherry and Rose.", []),
+        ("Mixed Sherry and Ginger.", []),
         ("Chest Pain Protocol started in Southern Italy.", []),
         ("Tylenol, Motrin and Advil as needed.", []),
         ("ships to 864 Piazzetta Rubiani 104 today", []),  # numbered: a street, not a person

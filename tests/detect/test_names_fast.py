@@ -78,7 +78,8 @@ def _ref_name_lists(
             items = toks[i : j + 1]
             words = [t[2].casefold() for t in items]
             need = 1 if pair else 2
-            if sum(1 for w in words if w in lists.strong and w not in N._TITLES) >= need:
+            strong = sum(1 for w in words if w in lists.strong and w not in N._TITLES)
+            if strong >= need:
                 for (s, e, raw), w in zip(items, words, strict=True):
                     if (
                         (s, e) in taken
@@ -88,7 +89,11 @@ def _ref_name_lists(
                         or w in N._PLACES
                     ):
                         continue
-                    if lists.is_english(w) and w not in lists.strong:
+                    # a word that is no sure name counts only as a first name, in a list of 3+
+                    # with two sure names
+                    sure_list = not pair and strong >= 2
+                    unsure = lists.is_english(w) and w not in lists.strong
+                    if unsure and not (sure_list and w in lists.first):
                         continue
                     out.append(N.NameHit(s, e, 0.6, "name-list"))
         i = j + 1

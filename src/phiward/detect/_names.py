@@ -965,11 +965,19 @@ def _name_lists(
             # a list of three or more with two unambiguous listed names, or a pair ("Okonjo and
             # Whitfield") with one listed name and another listed name or no English word
             need = 1 if pair else 2
-            if sum(1 for w in words if w in lists.strong and w not in _TITLES) >= need:
+            strong = sum(1 for w in words if w in lists.strong and w not in _TITLES)
+            if strong >= need:
+                # In a list of three or more with two unambiguous names, a listed first name
+                # that is also an English word is a name too ("Sheila, Donna, Sherry and Shane").
+                given = not pair and strong >= 2
                 for (s, e, raw), w in zip(items, words, strict=True):
                     if (s, e) in taken or len(w) < 2 or raw.isupper() or w in _STOP or w in _PLACES:
                         continue
-                    if lists.is_english(w) and w not in lists.strong:
+                    if (
+                        lists.is_english(w)
+                        and w not in lists.strong
+                        and not (given and w in lists.first)
+                    ):
                         continue
                     out.append(NameHit(s, e, 0.6, "name-list"))
     return out
