@@ -26,6 +26,10 @@ def names(text: str) -> list[str]:
         ("Dr. Maria T. Lopez signed the note", "Maria T. Lopez"),
         ("His daughter Linda can be reached by phone", "Linda"),
         ("Discussed with wife Patricia Moore at bedside.", "Patricia Moore"),
+        # names that Webster's 2nd also lists as rare words (mary, amy, kelly) need no cue
+        ("Amy and Mary visited today.", "Amy"),
+        ("Amy and Mary visited today.", "Mary"),
+        ("Consent was witnessed by Kelly at 10:00.", "Kelly"),
     ],
 )
 def test_names_found(text: str, name: str) -> None:
@@ -41,6 +45,11 @@ def test_names_found(text: str, name: str) -> None:
         "Grant funding covers the Mercy Hospital pilot.",
         "White blood cell count is normal.",
         "The patient is stable.",
+        # names that are also common words (SCOWL), chemical symbols, nationalities, acronyms
+        "Sodium: Na 138, K 4.1; iron studies: Fe 60, Li level pending.",
+        "Heather noted on the trail; Hope for discharge Friday.",
+        "Interpreter requested: German and Dutch speaker.",
+        "Login through PAM failed; SHA check NAN.",
     ],
 )
 def test_not_names(text: str) -> None:
@@ -136,3 +145,12 @@ def test_english_stems_are_recognised() -> None:
         assert lists.is_english(word), word
     for word in ("krylova", "gábor", "lasix"):
         assert not lists.is_english(word), word
+
+
+def test_word_list_notice_is_shipped() -> None:
+    """SCOWL's permission notice must travel with the word lists derived from it."""
+    from importlib import resources
+
+    notice = resources.files("phiward.detect").joinpath("data", "NOTICE").read_text()
+    assert "Kevin Atkinson" in notice
+    assert "name_words.txt.gz" in notice

@@ -1111,6 +1111,8 @@ def _score_lone(
         near = _near_context(text, s)
     if len(w) < 3 or (w in amb and not near) or (w in _PLACES and not near):
         return []
+    if len(w) == 3 and tok.isupper() and not near:  # PAM, SHA, NAN: an acronym, alone
+        return []
     listed = w in first or w in last
     if _person_verb_after(text, e) and (listed or not lists.is_english(w)):
         return [NameHit(s, e, 0.7, "single+verb", _context(text, s))]
