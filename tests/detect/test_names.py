@@ -127,6 +127,9 @@ def test_context_word_right_before_an_unlisted_name() -> None:
         # ...but not in a list without two of them, nor in a pair
         ("Pack: Amber, Ginger, Sherry and Rose.", []),
         ("Mixed Sherry and Ginger.", []),
+        # a greeting opening a message is context for the unlisted name after it
+        ("Hi Vinicio, your results are in.", ["Vinicio"]),
+        ("Dear Ilse Vannoort,\nyour appointment moved.", ["Ilse Vannoort"]),
         ("Chest Pain Protocol started in Southern Italy.", []),
         ("Tylenol, Motrin and Advil as needed.", []),
         ("ships to 864 Piazzetta Rubiani 104 today", []),  # numbered: a street, not a person

@@ -248,6 +248,12 @@ def _ref_find_names(text: str) -> list[N.NameHit]:
                 break
         run = toks[i : j + 1]
         i = j + 1
+        if (
+            len(run) > 1
+            and run[0][2].casefold() in N._GREETINGS
+            and (run[1][2].casefold() in lists.strong or not lists.is_english(run[1][2].casefold()))
+        ):
+            run = run[1:]
         s, e, tok = run[0]
         if len(run) == 1:
             if _ref_lone_rejected(text, s, e, tok):

@@ -532,6 +532,13 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
         maybe_listed.extend(range(i, min(after, n - 1)))
         run = [(s, e, text[s:e]) for s, e in toks[i:after]]
         i = after
+        if (
+            len(run) > 1
+            and text[s:e].casefold() in _GREETINGS
+            and _greeted(run[1][2].casefold(), lists)
+        ):
+            run = run[1:]  # "Hi Vinicio,": the greeting is context, not part of the name
+            s = run[0][0]
         cur = run[0]
         tok = cur[2]
         if len(run) == 1:  # the common case, one capitalised word: reject cheaply
@@ -888,6 +895,12 @@ def _addressed(text: str, start: int, end: int) -> bool:
     return after in (",", "?", "!") and (line_start or text[max(0, start - 2) : start] == ", ")
 
 
+def _greeted(word: str, lists: NameLists) -> bool:
+    """Whether the word after a greeting is scored as after a context word: a sure name or no
+    English word (``Hi Vinicio``, ``Dear Mary``; not ``Hello World``, ``Dear Sir``)."""
+    return word in lists.strong or not lists.is_english(word)
+
+
 def _person_verb_after(text: str, end: int) -> bool:
     return _PERSON_VERB.match(text, end) is not None
 
@@ -1200,6 +1213,9 @@ _NEAR_WORDS: tuple[str, ...] = (
 )
 
 
+# Greetings that open a run of capitalised words ("Hi Vinicio", "Dear Ilse Vannoort"): the words
+# after them are scored as right after a context word (each is one of _NEAR_WORDS).
+_GREETINGS = frozenset({"hi", "hello", "hey", "dear", "thanks"})
 _NEAR_BARE = tuple(sorted({w.rstrip(".") for w in _NEAR_WORDS}, key=len, reverse=True))
 _NEAR_SEPARATORS = " \t:#,.-"
 _NEAR_TAIL = max(map(len, _NEAR_BARE)) + 1
@@ -1214,6 +1230,7 @@ _NEAR_BARE_SUFFIXES = frozenset(
 # Their last two characters: most tails fail this first, cheaper test.
 _NEAR_BARE_ENDS = frozenset(x[-2:] for x in _NEAR_BARE_SUFFIXES)
 assert min(map(len, _NEAR_WORDS)) >= 2
+assert _GREETINGS.issubset(_NEAR_WORDS)
 _NEAR_WORD_SUFFIXES = frozenset(
     "".join(spelling)
     for w in _NEAR_WORDS
