@@ -127,6 +127,9 @@ def test_context_word_right_before_an_unlisted_name() -> None:
         # ...but not in a list without two of them, nor in a pair
         ("Pack: Amber, Ginger, Sherry and Rose.", []),
         ("Mixed Sherry and Ginger.", []),
+        # transcript speaker labels: two sure first names make the unlisted one a name too
+        ("Vinka: hello.\nLisa: who is it?\nCarla: the nurse.", ["Vinka", "Lisa", "Carla"]),
+        ("Neuro: intact\nAbd: soft\nPsych: calm\nDerm: clear", []),
         # a greeting opening a message is context for the unlisted name after it
         ("Hi Vinicio, your results are in.", ["Vinicio"]),
         ("Dear Ilse Vannoort,\nyour appointment moved.", ["Ilse Vannoort"]),

@@ -270,6 +270,7 @@ def _ref_find_names(text: str) -> list[N.NameHit]:
                 continue
         hits.extend(N._score_run(text, run, lists))
     hits.extend(_ref_name_lists(text, toks, hits))
+    hits.extend(N._speaker_labels(text, hits, lists))
     if N._has_lower_cue(text):
         hits.extend(N._lowercase_names(text, lists))
     return hits

@@ -570,6 +570,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
         hits.extend(_score_lone(text, s, cur[1], tok, lists))  # _score_run of one kept word
     toks.pop()
     hits.extend(_name_lists(text, toks, hits, lists, maybe_listed))
+    hits.extend(_speaker_labels(text, hits, lists))
     if cue:
         hits.extend(_lowercase_names(text, lists))
     return hits
@@ -993,6 +994,32 @@ def _name_lists(
                     ):
                         continue
                     out.append(NameHit(s, e, 0.6, "name-list"))
+    return out
+
+
+_LABEL = re.compile(r"^([^\W\d_][\w'-]*):", re.MULTILINE)
+
+
+def _speaker_labels(text: str, found: list[NameHit], lists: NameLists) -> list[NameHit]:
+    """Speaker labels of a transcript (``Ubul: What a wife.`` / ``Nicole: Remember me...`` /
+    ``John: You saved my life!``): when two labels at least are sure first names, the other
+    capitalised labels that are no English word are names too (0.6). Section labels of a note
+    (``Neuro:``, ``Abd:``, ``ROS:``) never include two first names."""
+    labels = [(m.start(1), m.end(1)) for m in _LABEL.finditer(text) if m.group(1)[0].isupper()]
+    if len(labels) < 3:
+        return []
+    words = [text[s:e].casefold() for s, e in labels]
+    first, strong = lists.first, lists.strong
+    if sum(1 for w in set(words) if len(w) >= 4 and w in first and w in strong) < 2:
+        return []
+    taken = {(h.start, h.end) for h in found if h.confidence >= 0.6}
+    out: list[NameHit] = []
+    for (s, e), w in zip(labels, words, strict=True):
+        if (s, e) in taken or len(w) < 3 or text[s:e].isupper() or w in _STOP or w in _PLACES:
+            continue
+        if lists.is_english(w) and w not in strong:
+            continue
+        out.append(NameHit(s, e, 0.6, "speaker-label"))
     return out
 
 
