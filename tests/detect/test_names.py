@@ -130,6 +130,11 @@ def test_context_word_right_before_an_unlisted_name() -> None:
         # transcript speaker labels: two sure first names make the unlisted one a name too
         ("Vinka: hello.\nLisa: who is it?\nCarla: the nurse.", ["Vinka", "Lisa", "Carla"]),
         ("Neuro: intact\nAbd: soft\nPsych: calm\nDerm: clear", []),
+        # a surname ending of the languages that have them, on an unlisted word
+        ("Reviewed with Yefremova and the team.", ["Yefremova"]),
+        ("What's your last name? Matthíasson", ["Matthíasson"]),
+        ("Positive Babinski sign; Hashimoto thyroiditis.", []),  # eponyms
+        ("Drop-off at 87818 Dalmatinova 68 St.", []),  # a street
         # a greeting opening a message is context for the unlisted name after it
         ("Hi Vinicio, your results are in.", ["Vinicio"]),
         ("Dear Ilse Vannoort,\nyour appointment moved.", ["Ilse Vannoort"]),

@@ -621,6 +621,10 @@ def _tokens(text: str) -> list[tuple[int, int, str]]:
 # a title or a stop word), a context word before it (a name that is also an English word, or an
 # English word), nothing (a listed name), or a context word before or a person verb after it.
 _REJECT, _NEED_NEAR, _ACCEPT, _NEED_NEAR_OR_VERB = range(4)
+# Endings that mark a word as a surname in the languages that use them: Icelandic and Nordic
+# patronymics, Czech and Slovak, South Slavic, Ukrainian, Romanian, Greek, Finnish and Russian
+# feminine forms. Not -ski (Babinski), -moto (Hashimoto) or -ov (Rostov): eponyms and places.
+_SURNAME_SHAPE = re.compile(r"(?:d[oó]ttir|sson|ová|[ćč]|enko|escu|poulos|nen|ova)$")
 # Codes of the common lone words, for the default lists: stop words, titles, short words, English
 # words and the names that are English words too, never an unambiguous listed name or an unknown
 # word (which may be a person's: those are kept for one text only). Cleared past the maximum.
@@ -641,6 +645,8 @@ def _lone_code(t: str, lists: NameLists) -> int:
         return _ACCEPT
     if t in lists.english:
         return _NEED_NEAR
+    if _SURNAME_SHAPE.search(t) and len(t) >= 6 and not lists.is_english(t):
+        return _ACCEPT
     return _NEED_NEAR_OR_VERB
 
 
@@ -1172,6 +1178,15 @@ def _score_lone(
         return [NameHit(s, e, 0.5, "single-first-name")]  # also a surname: mid-sentence only
     if listed and s > 0 and text[max(0, s - 2) : s].strip() not in (".", ""):
         return [NameHit(s, e, 0.4, "single")]
+    if (
+        not listed
+        and len(w) >= 6
+        and _SURNAME_SHAPE.search(w)
+        and not lists.is_english(w)
+        and not tok.isupper()  # KIIKOINEN: a heading or a place in capitals
+        and not _numbered(text, s, e)  # Dalmatinova 68: a street
+    ):
+        return [NameHit(s, e, 0.6, "surname-shape", _context(text, s))]  # "early Yefremova"
     return []
 
 
