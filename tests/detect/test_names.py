@@ -135,6 +135,12 @@ def test_context_word_right_before_an_unlisted_name() -> None:
         ("What's your last name? Matthíasson", ["Matthíasson"]),
         ("Positive Babinski sign; Hashimoto thyroiditis.", []),  # eponyms
         ("Drop-off at 87818 Dalmatinova 68 St.", []),  # a street
+        # a text typed all in lower case: a sure first name and a surname, or a title
+        ("naomi ryan\nsewer pipe cleaner", ["naomi ryan"]),
+        ("olga krylova's killers were sentenced", ["olga krylova"]),
+        ("pt c/o chest pain, seen by dr smith.", ["smith"]),
+        ("pt c/o chest pain, sandy stool, will follow up re grant funding", []),
+        ("Naomi ryan called.", []),  # a capital elsewhere: the capitalised rules decide
         # a greeting opening a message is context for the unlisted name after it
         ("Hi Vinicio, your results are in.", ["Vinicio"]),
         ("Dear Ilse Vannoort,\nyour appointment moved.", ["Ilse Vannoort"]),

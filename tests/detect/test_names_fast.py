@@ -274,6 +274,8 @@ def _ref_find_names(text: str) -> list[N.NameHit]:
     hits.extend(N._speaker_labels(text, hits, lists))
     if N._has_lower_cue(text):
         hits.extend(N._lowercase_names(text, lists))
+    if text.islower():
+        hits.extend(N._lowercase_text_names(text, lists, hits))
     return hits
 
 

@@ -459,7 +459,10 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
     # character offsets); None: the two-character test below instead.
     near_at = scanned[1] if scanned is not None and ascii_text else None
     if not toks:
-        return _lowercase_names(text, lists) if cue else []
+        found = _lowercase_names(text, lists) if cue else []
+        if text.islower():  # no capital anywhere: capitalisation says nothing here
+            found.extend(_lowercase_text_names(text, lists, found))
+        return found
     hits: list[NameHit] = []
     code_of = codes.get
     seen: dict[str, int] = {}
@@ -829,6 +832,68 @@ def _lowercase_names(text: str, lists: NameLists) -> list[NameHit]:
         out.append(
             NameHit(words[0][0], words[keep - 1][1], 0.7 if strong else 0.6, "lowercase+context")
         )
+    return out
+
+
+# A first name, maybe an initial, and a second word, in text written all in lower case.
+_LOWER_PAIR = re.compile(
+    rf"(?<![{_LOW}'-])(?P<a>[{_LOW}][{_LOW}'-]+) (?:(?P<i>[a-z])\.? )?(?P<b>[{_LOW}][{_LOW}'-]+)"
+    rf"(?![{_LOW}'-])"
+)
+_LOWER_TITLE = re.compile(rf"(?<![{_LOW}])(?:dr|mr|mrs|ms)\.? (?P<b>[{_LOW}][{_LOW}'-]+)")
+
+
+def _lowercase_text_names(text: str, lists: NameLists, found: list[NameHit]) -> list[NameHit]:
+    """Names in a text typed all in lower case (``naomi ryan``, ``benjamin a seiler``, ``mr.
+    elliott``): a sure first name that is no English word followed by a listed surname or a word
+    that is no English word (0.6), or a title then a listed or non-English word (0.8)."""
+    first, last, strong, amb = lists.first, lists.last, lists.strong, lists.ambiguous
+    taken = [(h.start, h.end) for h in found]
+    out: list[NameHit] = []
+
+    def second(w: str) -> bool:
+        return (
+            len(w) > 2
+            and w not in _STOP
+            and w not in _PLACES
+            and ((w in last and w not in amb) or not lists.is_english(w))
+        )
+
+    def free(s: int, e: int) -> bool:
+        return all(e <= a or s >= b for a, b in taken)
+
+    for m in _LOWER_TITLE.finditer(text):
+        s, e = m.span("b")
+        b = m.group("b")
+        if b.endswith("'s"):
+            b, e = b[:-2], e - 2
+        if (
+            len(b) > 2
+            and b not in _STOP
+            and (b in last or b in first or not lists.is_english(b))
+            and free(s, e)
+        ):
+            out.append(NameHit(s, e, 0.8, "lowercase+title"))
+            taken.append((s, e))
+    pos = 0
+    while (pm := _LOWER_PAIR.search(text, pos)) is not None:
+        a, b = pm.group("a"), pm.group("b")
+        s, e = pm.start("a"), pm.end("b")
+        if b.endswith("'s"):  # "olga krylova's killers"
+            b, e = b[:-2], e - 2
+        if (
+            a in first
+            and a in strong
+            and a not in _PLACES
+            and not lists.is_english(a)
+            and second(b)
+            and free(s, e)
+        ):
+            out.append(NameHit(s, e, 0.6, "lowercase-text"))
+            taken.append((s, e))
+            pos = e
+        else:
+            pos = pm.end("a")  # the second word may start the next pair
     return out
 
 
