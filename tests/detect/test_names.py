@@ -141,6 +141,10 @@ def test_context_word_right_before_an_unlisted_name() -> None:
         ("pt c/o chest pain, seen by dr smith.", ["smith"]),
         ("pt c/o chest pain, sandy stool, will follow up re grant funding", []),
         ("Naomi ryan called.", []),  # a capital elsewhere: the capitalised rules decide
+        ("visitors: leonti, pamela and brian.", ["leonti", "pamela", "brian"]),
+        ("pt takes lisinopril, metformin, aspirin and atorvastatin daily", []),
+        # three-letter first names count among a transcript's sure labels
+        ("Vinka: hi.\nAmy: who is it?\nBryan: the nurse.", ["Vinka", "Amy", "Bryan"]),
         # a greeting opening a message is context for the unlisted name after it
         ("Hi Vinicio, your results are in.", ["Vinicio"]),
         ("Dear Ilse Vannoort,\nyour appointment moved.", ["Ilse Vannoort"]),

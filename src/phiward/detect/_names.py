@@ -840,6 +840,11 @@ _LOWER_PAIR = re.compile(
     rf"(?<![{_LOW}'-])(?P<a>[{_LOW}][{_LOW}'-]+) (?:(?P<i>[a-z])\.? )?(?P<b>[{_LOW}][{_LOW}'-]+)"
     rf"(?![{_LOW}'-])"
 )
+# Three or more lower-case words joined by ", " with " and " (or ", and ") before the last.
+_LOWER_LIST = re.compile(
+    rf"(?<![{_LOW}'-])[{_LOW}]{{2,}}(?:, [{_LOW}]{{2,}})+,? and [{_LOW}]{{2,}}(?![{_LOW}'-])"
+)
+_LOWER_ITEM = re.compile(rf"[{_LOW}]{{2,}}")
 _LOWER_TITLE = re.compile(rf"(?<![{_LOW}])(?:dr|mr|mrs|ms)\.? (?P<b>[{_LOW}][{_LOW}'-]+)")
 
 
@@ -875,6 +880,16 @@ def _lowercase_text_names(text: str, lists: NameLists, found: list[NameHit]) -> 
         ):
             out.append(NameHit(s, e, 0.8, "lowercase+title"))
             taken.append((s, e))
+    for lm in _LOWER_LIST.finditer(text):  # "they had 6: leonti, terrence, pamela and brian"
+        items = [(w.start(), w.end(), w.group()) for w in _LOWER_ITEM.finditer(lm.group())]
+        sure = sum(1 for _, _, w in items if w in first and w in strong and not lists.is_english(w))
+        if sure < 2:
+            continue
+        base = lm.start()
+        for ia, ib, w in items:
+            if (w in first or second(w)) and w not in _STOP and free(base + ia, base + ib):
+                out.append(NameHit(base + ia, base + ib, 0.6, "lowercase-list"))
+                taken.append((base + ia, base + ib))
     pos = 0
     while (pm := _LOWER_PAIR.search(text, pos)) is not None:
         a, b = pm.group("a"), pm.group("b")
@@ -1081,7 +1096,7 @@ def _speaker_labels(text: str, found: list[NameHit], lists: NameLists) -> list[N
         return []
     words = [text[s:e].casefold() for s, e in labels]
     first, strong = lists.first, lists.strong
-    if sum(1 for w in set(words) if len(w) >= 4 and w in first and w in strong) < 2:
+    if sum(1 for w in set(words) if len(w) >= 3 and w in first and w in strong) < 2:
         return []
     taken = {(h.start, h.end) for h in found if h.confidence >= 0.6}
     out: list[NameHit] = []
