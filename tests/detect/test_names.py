@@ -145,6 +145,8 @@ def test_context_word_right_before_an_unlisted_name() -> None:
         ("pt takes lisinopril, metformin, aspirin and atorvastatin daily", []),
         # three-letter first names count among a transcript's sure labels
         ("Vinka: hi.\nAmy: who is it?\nBryan: the nurse.", ["Vinka", "Amy", "Bryan"]),
+        # a question mark after the context word
+        ("What's your name? Jildau S Bouts", ["Jildau S Bouts"]),
         # a greeting opening a message is context for the unlisted name after it
         ("Hi Vinicio, your results are in.", ["Vinicio"]),
         ("Dear Ilse Vannoort,\nyour appointment moved.", ["Ilse Vannoort"]),

@@ -35,7 +35,7 @@ def _ref_near_before(text: str, start: int) -> bool:
 
 
 def _ref_near_context(text: str, start: int) -> bool:
-    window = text[max(0, start - 24) : start].rstrip(" \t:#,-").casefold()
+    window = text[max(0, start - 24) : start].rstrip(" \t:#,-?").casefold()
     if not window.endswith(N._NEAR_WORDS):
         return False
     for w in N._NEAR_WORDS:

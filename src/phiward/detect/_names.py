@@ -750,7 +750,7 @@ def _hs_near_patterns() -> list[bytes]:
     is then followed by 35 separators at least, and its start is no word start in the text).
     Every offset where ``_near_before`` holds and a capitalised word starts ends a match."""
     words = "|".join(re.escape(w) for w in _NEAR_BARE).encode()
-    return [rb"\b(?i:" + words + rb")[ \t:#,.\-]*[A-Z]", rb"[ \t:#,.\-]{30}[A-Z]"]
+    return [rb"\b(?i:" + words + rb")[ \t:#,.\-?]*[A-Z]", rb"[ \t:#,.\-?]{30}[A-Z]"]
 
 
 def _text_db() -> Any:
@@ -1339,7 +1339,7 @@ _NEAR_WORDS: tuple[str, ...] = (
 # after them are scored as right after a context word (each is one of _NEAR_WORDS).
 _GREETINGS = frozenset({"hi", "hello", "hey", "dear", "thanks"})
 _NEAR_BARE = tuple(sorted({w.rstrip(".") for w in _NEAR_WORDS}, key=len, reverse=True))
-_NEAR_SEPARATORS = " \t:#,.-"
+_NEAR_SEPARATORS = " \t:#,.-?"  # "?": "What's your name? Jónás"
 _NEAR_TAIL = max(map(len, _NEAR_BARE)) + 1
 assert min(map(len, _NEAR_BARE)) >= 2  # the suffix test in _near_before needs it
 # The last four characters of each context word (the shorter words whole), in every mix of
@@ -1400,7 +1400,7 @@ def _near_before(text: str, start: int) -> bool:
 
 def _near_context(text: str, start: int) -> bool:
     """A context word right before the name (``Patient: ``, ``daughter ``, ``signed by ``)."""
-    raw = text[start - 24 if start > 24 else 0 : start].rstrip(" \t:#,-")
+    raw = text[start - 24 if start > 24 else 0 : start].rstrip(" \t:#,-?")
     tail = raw[-4:]
     if (
         tail.isascii()
