@@ -58,7 +58,7 @@ def _ref_lone_rejected(text: str, s: int, e: int, tok: str) -> bool:
             and t not in last
             and not N._near_before(text, s)
             and (t in LISTS.english or not N._person_verb_after(text, e))
-            and not (len(t) >= 6 and N._SURNAME_SHAPE.search(t) and not LISTS.is_english(t))
+            and not (len(t) >= 6 and t.endswith(N._SURNAME_ENDINGS) and not LISTS.is_english(t))
         )
     )
 

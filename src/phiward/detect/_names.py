@@ -537,6 +537,7 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
         i = after
         if (
             len(run) > 1
+            and e - s <= 6
             and text[s:e].casefold() in _GREETINGS
             and _greeted(run[1][2].casefold(), lists)
         ):
@@ -627,7 +628,19 @@ _REJECT, _NEED_NEAR, _ACCEPT, _NEED_NEAR_OR_VERB = range(4)
 # Endings that mark a word as a surname in the languages that use them: Icelandic and Nordic
 # patronymics, Czech and Slovak, South Slavic, Ukrainian, Romanian, Greek, Finnish and Russian
 # feminine forms. Not -ski (Babinski), -moto (Hashimoto) or -ov (Rostov): eponyms and places.
-_SURNAME_SHAPE = re.compile(r"(?:d[oó]ttir|sson|ová|[ćč]|enko|escu|poulos|nen|ova)$")
+_SURNAME_ENDINGS = (
+    "dóttir",
+    "dottir",
+    "sson",
+    "ová",
+    "ć",
+    "č",
+    "enko",
+    "escu",
+    "poulos",
+    "nen",
+    "ova",
+)
 # Codes of the common lone words, for the default lists: stop words, titles, short words, English
 # words and the names that are English words too, never an unambiguous listed name or an unknown
 # word (which may be a person's: those are kept for one text only). Cleared past the maximum.
@@ -648,7 +661,7 @@ def _lone_code(t: str, lists: NameLists) -> int:
         return _ACCEPT
     if t in lists.english:
         return _NEED_NEAR
-    if _SURNAME_SHAPE.search(t) and len(t) >= 6 and not lists.is_english(t):
+    if len(t) >= 6 and t.endswith(_SURNAME_ENDINGS) and not lists.is_english(t):
         return _ACCEPT
     return _NEED_NEAR_OR_VERB
 
@@ -1083,7 +1096,7 @@ def _name_lists(
     return out
 
 
-_LABEL = re.compile(r"^([^\W\d_][\w'-]*):", re.MULTILINE)
+_LABEL = re.compile(r"([^\W\d_][\w'-]*):")  # matched at line starts only
 
 
 def _speaker_labels(text: str, found: list[NameHit], lists: NameLists) -> list[NameHit]:
@@ -1091,7 +1104,19 @@ def _speaker_labels(text: str, found: list[NameHit], lists: NameLists) -> list[N
     ``John: You saved my life!``): when two labels at least are sure first names, the other
     capitalised labels that are no English word are names too (0.6). Section labels of a note
     (``Neuro:``, ``Abd:``, ``ROS:``) never include two first names."""
-    labels = [(m.start(1), m.end(1)) for m in _LABEL.finditer(text) if m.group(1)[0].isupper()]
+    if text.count("\n") < 2:  # three lines at least
+        return []
+    # Each line start tried with an anchored match: a MULTILINE "^" search tried every offset.
+    labels: list[tuple[int, int]] = []
+    match, find = _LABEL.match, text.find
+    pos = 0
+    while pos >= 0:
+        m = match(text, pos)
+        if m is not None and m.group(1)[0].isupper():
+            labels.append(m.span(1))
+        pos = find("\n", pos)
+        if pos >= 0:
+            pos += 1
     if len(labels) < 3:
         return []
     words = [text[s:e].casefold() for s, e in labels]
@@ -1261,7 +1286,7 @@ def _score_lone(
     if (
         not listed
         and len(w) >= 6
-        and _SURNAME_SHAPE.search(w)
+        and w.endswith(_SURNAME_ENDINGS)
         and not lists.is_english(w)
         and not tok.isupper()  # KIIKOINEN: a heading or a place in capitals
         and not _numbered(text, s, e)  # Dalmatinova 68: a street
