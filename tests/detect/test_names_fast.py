@@ -8,6 +8,8 @@ test they split, and the list finder against its token-by-token loop.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -422,3 +424,19 @@ def test_lower_cue_matches_equal_finditer(text: str) -> None:
     fast = [(m.span(), m.groupdict()) for m in N._lower_cue_matches(text)]
     slow = [(m.span(), m.groupdict()) for m in N._LOWER_CUE.finditer(text)]
     assert fast == slow
+
+
+_LABEL_REF = re.compile(r"^([^\W\d_][\w'-]*):", re.MULTILINE)
+_label_texts = st.lists(
+    st.sampled_from(["Ubul", "Nicole", "John", "Amy", "Éva", "ROS", "a", ":", " ", "\n", "\r\n",
+                     "\n\n", "'", "-", "1", "Mary:", "x:"]),
+    max_size=40,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(_label_texts)
+def test_line_labels_are_the_multiline_pattern_s_labels(text: str) -> None:
+    """The line-start loop finds what ``^label:`` searched in MULTILINE mode finds."""
+    want = [(m.start(1), m.end(1)) for m in _LABEL_REF.finditer(text) if m.group(1)[0].isupper()]
+    assert N._line_labels(text) == want

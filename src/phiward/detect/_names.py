@@ -1099,14 +1099,9 @@ def _name_lists(
 _LABEL = re.compile(r"([^\W\d_][\w'-]*):")  # matched at line starts only
 
 
-def _speaker_labels(text: str, found: list[NameHit], lists: NameLists) -> list[NameHit]:
-    """Speaker labels of a transcript (``Ubul: What a wife.`` / ``Nicole: Remember me...`` /
-    ``John: You saved my life!``): when two labels at least are sure first names, the other
-    capitalised labels that are no English word are names too (0.6). Section labels of a note
-    (``Neuro:``, ``Abd:``, ``ROS:``) never include two first names."""
-    if text.count("\n") < 2:  # three lines at least
-        return []
-    # Each line start tried with an anchored match: a MULTILINE "^" search tried every offset.
+def _line_labels(text: str) -> list[tuple[int, int]]:
+    """Spans of the capitalised ``Word:`` labels that start a line. Each line start is tried
+    with an anchored match: a MULTILINE ``^`` search tried every offset (~55 µs per 8.5 KB)."""
     labels: list[tuple[int, int]] = []
     match, find = _LABEL.match, text.find
     pos = 0
@@ -1117,6 +1112,17 @@ def _speaker_labels(text: str, found: list[NameHit], lists: NameLists) -> list[N
         pos = find("\n", pos)
         if pos >= 0:
             pos += 1
+    return labels
+
+
+def _speaker_labels(text: str, found: list[NameHit], lists: NameLists) -> list[NameHit]:
+    """Speaker labels of a transcript (``Ubul: What a wife.`` / ``Nicole: Remember me...`` /
+    ``John: You saved my life!``): when two labels at least are sure first names, the other
+    capitalised labels that are no English word are names too (0.6). Section labels of a note
+    (``Neuro:``, ``Abd:``, ``ROS:``) never include two first names."""
+    if text.count("\n") < 2:  # three lines at least
+        return []
+    labels = _line_labels(text)
     if len(labels) < 3:
         return []
     words = [text[s:e].casefold() for s, e in labels]
