@@ -189,6 +189,65 @@ def test_direct_re2_match_equals_the_search_loop(text: str) -> None:
     assert _key(eng.scan(text)) == _key(_search_loop(eng, text))
 
 
+def _grouped_winners(eng: PatternEngine, haystack: bytes) -> list[tuple[Any, int]]:
+    """Every match of the alternation with its recognizer, read from the capturing groups."""
+    out: list[tuple[Any, int]] = []
+    pos, n = 0, len(haystack)
+    while pos <= n:
+        spans = eng._re2_match(engine._UNANCHORED, haystack, pos, n)
+        whole = spans[0]
+        if whole == engine._NULL_SPAN:
+            break
+        out.append((whole, spans.index(whole, 1) - 1))
+        pos = whole[1] if whole[1] > whole[0] else whole[0] + 1
+    return out
+
+
+def _set_winners(which: Any, haystack: bytes) -> list[tuple[Any, int]]:
+    out: list[tuple[Any, int]] = []
+    pos, n = 0, len(haystack)
+    while pos <= n:
+        whole = which.search(engine._UNANCHORED, haystack, pos, n)[0]
+        if whole == engine._NULL_SPAN:
+            break
+        out.append((whole, which.winner(haystack, whole[0], whole[1], n)))
+        pos = whole[1] if whole[1] > whole[0] else whole[0] + 1
+    return out
+
+
+_edgy = st.lists(
+    st.one_of(
+        st.sampled_from(FRAGMENTS + FILLER),
+        st.text(alphabet="0123456789-:/#()., \nAaBbSsKk\u212a\u017f\u00e9\u0142_@", max_size=12),
+        st.text(max_size=8),
+    ),
+    max_size=10,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=_edgy, case=st.sampled_from([str, str.upper, str.lower, str.title, str.swapcase]))
+def test_set_winner_equals_the_capturing_groups(text: str, case: Any) -> None:
+    """The group-free search and the anchored set name the same match and recognizer as the
+    alternation with one group per recognizer, at every match (fragments glued to each other
+    with no space between: the set's one byte of context on either side matters)."""
+    pytest.importorskip("re2")
+    eng = PatternEngine(backend="re2", hyperscan=False)
+    assert eng._which is not None
+    haystack = case(text).encode("utf-8", "surrogateescape")
+    assert _set_winners(eng._which, haystack) == _grouped_winners(eng, haystack)
+
+
+def test_an_empty_set_answer_falls_back_to_the_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("re2")
+    eng = PatternEngine(backend="re2", hyperscan=False)
+    assert eng._which is not None
+    monkeypatch.setattr(eng._which, "_mid", lambda data: [])
+    monkeypatch.setattr(eng._which, "_start", lambda data: [])
+    haystack = " ".join(FRAGMENTS).encode()
+    assert _set_winners(eng._which, haystack) == _grouped_winners(eng, haystack)
+
+
 def _reference_resolve(cands: list[Candidate]) -> list[Candidate]:
     """Overlap resolution as first written: lambdas, every cluster ranked by a full sort."""
     if len(cands) < 2:
