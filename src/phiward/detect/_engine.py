@@ -49,6 +49,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 CONTEXT_BEFORE = 48
 CONTEXT_AFTER = 16
 _FAX = re.compile(r"\bfax\b|\bfacsimile\b")
+
 _TIME_AFTER = re.compile(r"[T ]\d{1,2}:\d{2}")
 _VERSION_BEFORE = re.compile(r"\b(?:version|ver|v|build|release|rev)\.?\s*$")
 
@@ -285,11 +286,14 @@ class PatternEngine:
         present = hs.present(data)
         if present is not None and not present:
             return []
-        best: dict[tuple[int, int], int] = {}
+        # The longest end per (start, recognizer), keyed by one int that sorts as the pair
+        # would: a tuple key costs a tuple built and hashed for each of the many events.
+        best: dict[int, int] = {}
         get = best.get
+        width = len(self.recognizers)
 
         def on_match(i: int, start: int, end: int, flags: int, ctx: object) -> None:
-            key = (start, i)
+            key = start * width + i
             if get(key, -1) < end:
                 best[key] = end
 
@@ -303,7 +307,8 @@ class PatternEngine:
         state = _ScanState(text)
         conv = _Offsets(data) if len(data) != len(text) else None
         emit = self._emit
-        for (bs, i), be in sorted(best.items()):
+        for key, be in sorted(best.items()):
+            bs, i = divmod(key, width)
             if conv is None:
                 emit(state, i, bs, be, out)
             else:
@@ -352,7 +357,11 @@ class PatternEngine:
         notes: tuple[str, ...] = ()
         if kind:
             if kind == _KIND_PHONE:
-                if _FAX.search(state.lower, max(0, s - 24), s):
+                lower, w = state.lower, max(0, s - 24)
+                # "fax" or "facsimile" in the window: a cheap necessary condition for _FAX
+                if ("fax" in (win := lower[w:s]) or "facsimile" in win) and _FAX.search(
+                    lower, w, s
+                ):
                     entity = EntityType.FAX
                 if value.isdigit() and not ctx:
                     conf = 0.35  # a bare ten-digit run is as likely an id as a phone
@@ -404,7 +413,7 @@ class _Which:
     assertion at its edge), never miss the winner; an empty answer (the DFA out of memory)
     falls back to the grouped match."""
 
-    __slots__ = ("_grouped", "_mid", "_own", "_start", "search")
+    __slots__ = ("_grouped", "_mid", "_one", "_own", "_start", "search")
 
     def __init__(self, search: Any, grouped: Any, mid: Any, start: Any, own: list[Any]) -> None:
         self.search = search
@@ -412,6 +421,7 @@ class _Which:
         self._mid = mid
         self._start = start
         self._own = own
+        self._one = len(own) == 1  # one recognizer (the hyperscan rest): it won
 
     @classmethod
     def build(cls, bodies: list[str], options: Any, grouped: Any) -> _Which | None:
@@ -434,6 +444,8 @@ class _Which:
 
     def winner(self, haystack: bytes, ms: int, me: int, n: int) -> int:
         """The index of the recognizer whose match at byte ``ms`` (ending at ``me``) won."""
+        if self._one:
+            return 0
         found = self._mid(haystack[ms - 1 : me + 1]) if ms else self._start(haystack[: me + 1])
         if found:
             found.sort()
