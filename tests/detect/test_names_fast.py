@@ -8,6 +8,8 @@ test they split, and the list finder against its token-by-token loop.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -412,3 +414,15 @@ def test_lower_cue_matches_equal_finditer(text: str) -> None:
     fast = [(m.span(), m.groupdict()) for m in N._lower_cue_matches(text)]
     slow = [(m.span(), m.groupdict()) for m in N._LOWER_CUE.finditer(text)]
     assert fast == slow
+
+
+def test_context_lookahead_holds_every_first_letter() -> None:
+    """``_CONTEXT``'s lookahead is only a shortcut: it must admit every context word's start."""
+    head, _, body = N._CONTEXT.pattern.partition(r"\b(?:")
+    letters = set(head.removeprefix("(?=[").removesuffix("])"))
+    words = body.removesuffix(r")\b").split("|")
+    assert len(words) > 30
+    assert {w[0] for w in words} <= letters
+    plain = re.compile(r"\b(?:" + body)
+    window = "seen by dr. smith; the patient's son, next of kin: x. provider insured member"
+    assert N._CONTEXT.findall(window) == plain.findall(window)

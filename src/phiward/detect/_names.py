@@ -364,7 +364,10 @@ _NOT_AFTER_TITLE = frozenset(
         "At",
     ]
 )
+# The lookahead on the words' first letters changes no match (every word starts with one) but
+# lets ``re`` skip most positions before trying the alternation: ~3.2 -> 2.5 us a window.
 _CONTEXT = re.compile(
+    r"(?=[abcdefghimnprsuw])"
     r"\b(?:patient|pt|name|named|mr|mrs|ms|dr|son|daughter|wife|husband|mother|father|"
     r"brother|sister|spouse|guardian|parent|caregiver|emergency contact|next of kin|nok|"
     r"contact|signed|attending|physician|provider|nurse|referred by|seen by|family|"
