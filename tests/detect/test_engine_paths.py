@@ -243,6 +243,63 @@ def test_set_winner_equals_the_capturing_groups(text: str, case: Any) -> None:
     assert _set_winners(eng._which, haystack) == _grouped_winners(eng, haystack)
 
 
+_ascii_edgy = st.tuples(
+    st.lists(
+        st.one_of(
+            st.sampled_from([f for f in FRAGMENTS if f.isascii()] + FILLER),
+            st.text(alphabet="0123456789-:/#()., \nAaBbSsKkxX_@\t\r\f", max_size=12),
+        ),
+        max_size=10,
+    ).map("".join),
+    st.sampled_from(["", "", "", "\x0b", "\x1c", "\x1f", "\u00e9"]),
+).map(lambda parts: parts[1].join(parts[0].rsplit(" ", 1)) if parts[1] else parts[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_ascii_edgy, case=st.sampled_from([str, str.upper, str.lower]))
+def test_later_recognizers_are_those_python_re_matches(text: str, case: Any) -> None:
+    """Where the set's answer is used, the later recognizers it names at a match's start are
+    exactly those whose Python ``re`` pattern (what the fallback runs) matches there."""
+    pytest.importorskip("re2")
+    eng = PatternEngine(backend="re2", hyperscan=False)
+    which = eng._which
+    assert which is not None
+    text = case(text)
+    haystack = text.encode("utf-8", "surrogateescape")
+    for (ms, _), i in _set_winners(which, haystack):
+        later = which.later(text, haystack, i, ms)
+        if later is None:
+            assert not text.isascii() or any(c in text for c in "\x0b\x1c\x1f")
+            continue
+        py = [k for k in range(i + 1, len(eng._py_match)) if eng._py_match[k](text, ms)]
+        assert later == py
+
+
+def test_later_recognizers_on_every_fragment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every fragment alone and all glued together: the set's later recognizers are Python's,
+    some positions have one, and the scan finds the same with the fallback trying all."""
+    pytest.importorskip("re2")
+    eng = PatternEngine(backend="re2", hyperscan=False)
+    which = eng._which
+    assert which is not None
+    texts = [f for f in FRAGMENTS if f.isascii()]
+    texts += ["".join(texts), " ".join(texts)]
+    several = 0  # positions where a later recognizer matches too
+    for text in texts:
+        haystack = text.encode()
+        for (ms, _), i in _set_winners(which, haystack):
+            later = which.later(text, haystack, i, ms)
+            assert later is not None
+            assert later == [
+                k for k in range(i + 1, len(eng._py_match)) if eng._py_match[k](text, ms)
+            ]
+            several += bool(later)
+    assert several
+    found = [_key(eng.scan(t)) for t in texts]
+    monkeypatch.setattr(engine._Which, "later", lambda *args: None)
+    assert [_key(eng.scan(t)) for t in texts] == found
+
+
 def test_an_empty_set_answer_falls_back_to_the_groups(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("re2")
     eng = PatternEngine(backend="re2", hyperscan=False)

@@ -112,6 +112,9 @@ _Plan = tuple[
     int,
 ]
 _NULL_SPAN = (-1, -1)
+# Characters that Python's Unicode ``\s`` takes and re2's does not (see _Which.later).
+_ODD_SPACE = re.compile("[\x0b\x1c-\x1f]")
+_LATER_MAX = 64 * 1024
 try:  # the binding's own Match and its anchor constant (see PatternEngine._re2_match)
     _UNANCHORED: Any = _re2._re2.RE2.Anchor.UNANCHORED
     _ANCHOR_START: Any = _re2._re2.RE2.Anchor.ANCHOR_START
@@ -245,7 +248,8 @@ class PatternEngine:
                 ms, me = conv.char(bms), conv.char(bme)
             s, accepted = emit(state, i, ms, me, out)
             if not accepted:
-                self._fallback(state, i, ms, out)
+                later = None if which is None else which.later(text, haystack, i, bms)
+                self._fallback(state, i, ms, out, later)
             if s > ms:
                 # resume at the value: convert back to the haystack's offsets
                 pos = (
@@ -387,11 +391,19 @@ class PatternEngine:
             )
         return s, True
 
-    def _fallback(self, state: _ScanState, i: int, ms: int, out: list[Candidate]) -> None:
+    def _fallback(
+        self,
+        state: _ScanState,
+        i: int,
+        ms: int,
+        out: list[Candidate],
+        later: Iterable[int] | None = None,
+    ) -> None:
         """The alternation gave position ``ms`` to recognizer ``i`` and its validator said no:
         let the later recognizers try the same position (``082 490 1693 office`` is not NANP,
-        but is a phone by its label)."""
-        for k in range(i + 1, len(self._py_match)):
+        but is a phone by its label). ``later``: the later recognizers that can match there
+        (see :meth:`_Which.later`), when known; the others' patterns need not be tried."""
+        for k in range(i + 1, len(self._py_match)) if later is None else later:
             pm = self._py_match[k](state.text, ms)
             if pm is not None and self._emit(state, k, ms, pm.end(), out)[1]:
                 return
@@ -441,6 +453,23 @@ class _Which:
         except (AttributeError, TypeError, _re2.error):  # pragma: no cover - other bindings
             return None
         return cls(search, grouped, mid.Match, start.Match, own)
+
+    def later(self, text: str, haystack: bytes, i: int, ms: int) -> list[int] | None:
+        """The recognizers after ``i`` whose pattern matches at byte ``ms``, in order, from one
+        anchored set run over the rest of the text; ``None`` when that answer might miss one
+        that Python ``re`` (which the fallback uses) matches there.
+
+        Python ``re`` and re2 read a recognizer alike on ASCII text without the vertical tab
+        and the separators ``\\x1c``-``\\x1f`` (whitespace to Python's ``\\s``, not to re2's);
+        elsewhere Unicode digits, letters and spaces differ, so ``None``. Recognizer ``i``
+        itself matched there: an answer without it (the set's DFA out of memory) is ``None``
+        too. A long text (over 64 KiB) is neither checked nor copied: ``None``."""
+        if len(haystack) > _LATER_MAX or not text.isascii() or _ODD_SPACE.search(text):
+            return None
+        found = self._mid(haystack[ms - 1 :]) if ms else self._start(haystack)
+        if i not in found:
+            return None
+        return sorted(k for k in found if k > i)
 
     def winner(self, haystack: bytes, ms: int, me: int, n: int) -> int:
         """The index of the recognizer whose match at byte ``ms`` (ending at ``me``) won."""
