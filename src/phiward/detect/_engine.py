@@ -130,8 +130,9 @@ def default_backend() -> str:
 class PatternEngine:
     """The compiled multi-pattern: ``scan(text)`` returns raw candidates in text order.
 
-    With re2 the alternation carries one capturing group per recognizer and nothing else (inner
-    groups cost re2 a slower submatch engine); the value inside a keyword-led match is then
+    With re2 the alternation is searched without capturing groups (re2's DFA alone) and the
+    recognizer that won a match is named by :class:`_Which`; the alternation with one group per
+    recognizer is kept as its fallback. The value inside a keyword-led match is then
     extracted by that recognizer's own ``re`` pattern, anchored at the match. A keyword-led match
     (``MRN: 123``) resumes the scan at its value, so other recognizers still see the value;
     overlap resolution then keeps the best reading.
