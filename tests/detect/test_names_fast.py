@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from phiward.detect import _names as N
@@ -278,6 +278,7 @@ _sentences = st.lists(
 ).map("".join)  # fmt: skip
 
 
+@example("SmithSmithSmith \u00c9\t\u00c9\t\u00c9")  # a run of initials only: was an IndexError
 @settings(max_examples=600, deadline=None)
 @given(st.one_of(_texts, _ascii, _list_texts, _sentences, st.text(max_size=60)))
 def test_find_names_matches_the_plain_loop(text: str) -> None:
