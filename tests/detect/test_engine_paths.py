@@ -272,7 +272,7 @@ def test_later_recognizers_are_those_python_re_matches(text: str, case: Any) -> 
             assert not text.isascii() or any(c in text for c in "\x0b\x1c\x1f")
             continue
         py = [k for k in range(i + 1, len(eng._py_match)) if eng._py_match[k](text, ms)]
-        assert later == py
+        assert later == sorted(set(py) | {k for k in which._always if k > i})
 
 
 def test_later_recognizers_on_every_fragment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -290,12 +290,35 @@ def test_later_recognizers_on_every_fragment(monkeypatch: pytest.MonkeyPatch) ->
         for (ms, _), i in _set_winners(which, haystack):
             later = which.later(text, haystack, i, ms)
             assert later is not None
-            assert later == [
-                k for k in range(i + 1, len(eng._py_match)) if eng._py_match[k](text, ms)
-            ]
-            several += bool(later)
+            py = [k for k in range(i + 1, len(eng._py_match)) if eng._py_match[k](text, ms)]
+            assert later == sorted(set(py) | {k for k in which._always if k > i})
+            several += bool(py)
     assert several
     found = [_key(eng.scan(t)) for t in texts]
+    monkeypatch.setattr(engine._Which, "later", lambda *args: None)
+    assert [_key(eng.scan(t)) for t in texts] == found
+
+
+def test_later_keeps_recognizers_re2_may_read_differently(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On ASCII text Python ``re`` still matches ``(?i)ı`` to ``i`` and ``$`` before a final
+    newline, where re2 does not: such recognizers are tried after a rejected value anyway."""
+    pytest.importorskip("re2")
+    from phiward.core.entities import EntityType as E
+    from phiward.detect._recognizers import Recognizer
+
+    recs = [
+        Recognizer("never", E.OTHER_ID, r"\b\d{3}", 0.9, 0.9, (), lambda v: False, "never"),
+        Recognizer("dotless", E.OTHER_ID, r"\b\d{3}(?i:ı)", 0.9, 0.9),
+        Recognizer("at_end", E.OTHER_ID, r"\b\d{3}$", 0.9, 0.9),
+    ]
+    eng = PatternEngine(recs, backend="re2", hyperscan=False)
+    assert eng._which is not None
+    assert eng._which._always == {1, 2}
+    texts = ["id 123i", "id 123I.", "id 123\n", "id 123 x"]
+    found = [_key(eng.scan(t)) for t in texts]
+    assert [[c[4] for c in f] for f in found] == [["dotless"], ["dotless"], ["at_end"], []]
     monkeypatch.setattr(engine._Which, "later", lambda *args: None)
     assert [_key(eng.scan(t)) for t in texts] == found
 

@@ -49,7 +49,6 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 CONTEXT_BEFORE = 48
 CONTEXT_AFTER = 16
 _FAX = re.compile(r"\bfax\b|\bfacsimile\b")
-
 _TIME_AFTER = re.compile(r"[T ]\d{1,2}:\d{2}")
 _VERSION_BEFORE = re.compile(r"\b(?:version|ver|v|build|release|rev)\.?\s*$")
 
@@ -188,7 +187,9 @@ class PatternEngine:
             self._re2_match: Any = getattr(getattr(self._compiled, "_regexp", None), "Match", None)
             if self._re2_match is None or _UNANCHORED is None:
                 self._re2_match = _spans_via_search(self._compiled, len(self.recognizers))
-            self._which: _Which | None = _Which.build(bodies, options, self._re2_match)
+            self._which: _Which | None = _Which.build(
+                bodies, options, self._re2_match, [r.pattern for r in self.recognizers]
+            )
         else:
             bodies = [_INNER_GROUP.sub("(?:", r.pattern) for r in self.recognizers]
             self.pattern_text = "|".join(f"(?P<r{i}>{b})" for i, b in enumerate(bodies))
@@ -426,10 +427,20 @@ class _Which:
     assertion at its edge), never miss the winner; an empty answer (the DFA out of memory)
     falls back to the grouped match."""
 
-    __slots__ = ("_grouped", "_mid", "_one", "_own", "_start", "search")
+    __slots__ = ("_always", "_grouped", "_mid", "_one", "_own", "_start", "search")
 
-    def __init__(self, search: Any, grouped: Any, mid: Any, start: Any, own: list[Any]) -> None:
+    def __init__(
+        self,
+        search: Any,
+        grouped: Any,
+        mid: Any,
+        start: Any,
+        own: list[Any],
+        *,
+        always: frozenset[int] = frozenset(),
+    ) -> None:
         self.search = search
+        self._always = always  # see later()
         self._grouped = grouped
         self._mid = mid
         self._start = start
@@ -437,7 +448,9 @@ class _Which:
         self._one = len(own) == 1  # one recognizer (the hyperscan rest): it won
 
     @classmethod
-    def build(cls, bodies: list[str], options: Any, grouped: Any) -> _Which | None:
+    def build(
+        cls, bodies: list[str], options: Any, grouped: Any, patterns: list[str]
+    ) -> _Which | None:
         """``None`` where the binding lacks ``Set``, ``Match`` or the anchor constants."""
         try:
             raw = _re2._re2
@@ -453,7 +466,8 @@ class _Which:
                 return None
         except (AttributeError, TypeError, _re2.error):  # pragma: no cover - other bindings
             return None
-        return cls(search, grouped, mid.Match, start.Match, own)
+        always = frozenset(k for k, p in enumerate(patterns) if _re2_may_miss(p))
+        return cls(search, grouped, mid.Match, start.Match, own, always=always)
 
     def later(self, text: str, haystack: bytes, i: int, ms: int) -> list[int] | None:
         """The recognizers after ``i`` whose pattern matches at byte ``ms``, in order, from one
@@ -462,7 +476,8 @@ class _Which:
 
         Python ``re`` and re2 read a recognizer alike on ASCII text without the vertical tab
         and the separators ``\\x1c``-``\\x1f`` (whitespace to Python's ``\\s``, not to re2's);
-        elsewhere Unicode digits, letters and spaces differ, so ``None``. Recognizer ``i``
+        elsewhere Unicode digits, letters and spaces differ, so ``None``. A recognizer that may
+        still differ (see :func:`_re2_may_miss`) is named whatever the set says. Recognizer ``i``
         itself matched there: an answer without it (the set's DFA out of memory) is ``None``
         too. A long text (over 64 KiB) is neither checked nor copied: ``None``."""
         if len(haystack) > _LATER_MAX or not text.isascii() or _ODD_SPACE.search(text):
@@ -470,7 +485,7 @@ class _Which:
         found = self._mid(haystack[ms - 1 :]) if ms else self._start(haystack)
         if i not in found:
             return None
-        return sorted(k for k in found if k > i)
+        return sorted({k for k in found if k > i} | {k for k in self._always if k > i})
 
     def winner(self, haystack: bytes, ms: int, me: int, n: int) -> int:
         """The index of the recognizer whose match at byte ``ms`` (ending at ``me``) won."""
@@ -485,6 +500,14 @@ class _Which:
                     return int(i)
         spans = self._grouped(_ANCHOR_START, haystack, ms, n)
         return int(spans.index(spans[0], 1)) - 1
+
+
+def _re2_may_miss(pattern: str) -> bool:
+    """Whether re2 might not match, on ASCII text, where Python ``re`` matches this pattern:
+    a non-ASCII character under ``(?i`` (Python folds ``ı`` and ``İ`` to ``i``, ``ſ`` to ``s``,
+    ``K`` to ``k``; re2 folds some of them only), or a ``$`` (Python's also matches before a
+    final newline). A textual test, so it may flag a pattern that cannot differ."""
+    return ("(?i" in pattern and not pattern.isascii()) or "$" in pattern
 
 
 def _spans_via_search(compiled: Any, groups: int) -> Callable[[Any, bytes, int, int], list[Any]]:
