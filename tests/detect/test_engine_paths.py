@@ -3,6 +3,8 @@
 - the hyperscan prefilter (which recognizers match anywhere) never drops a recognizer whose
   pattern matches, and skipping, or running a few recognizers' own databases, changes nothing;
 - the re2 loop that calls the binding's ``Match`` directly equals the loop over ``search()``;
+- the group-free re2 search and its anchored set name the match and recognizer that the
+  alternation with one capturing group per recognizer names;
 - overlap resolution equals the straightforward ranking it replaced.
 """
 
@@ -187,6 +189,148 @@ def test_direct_re2_match_equals_the_search_loop(text: str) -> None:
     pytest.importorskip("re2")
     eng = PatternEngine(backend="re2", hyperscan=False)
     assert _key(eng.scan(text)) == _key(_search_loop(eng, text))
+
+
+def _grouped_winners(eng: PatternEngine, haystack: bytes) -> list[tuple[Any, int]]:
+    """Every match of the alternation with its recognizer, read from the capturing groups."""
+    out: list[tuple[Any, int]] = []
+    pos, n = 0, len(haystack)
+    while pos <= n:
+        spans = eng._re2_match(engine._UNANCHORED, haystack, pos, n)
+        whole = spans[0]
+        if whole == engine._NULL_SPAN:
+            break
+        out.append((whole, spans.index(whole, 1) - 1))
+        pos = whole[1] if whole[1] > whole[0] else whole[0] + 1
+    return out
+
+
+def _set_winners(which: Any, haystack: bytes) -> list[tuple[Any, int]]:
+    out: list[tuple[Any, int]] = []
+    pos, n = 0, len(haystack)
+    while pos <= n:
+        whole = which.search(engine._UNANCHORED, haystack, pos, n)[0]
+        if whole == engine._NULL_SPAN:
+            break
+        out.append((whole, which.winner(haystack, whole[0], whole[1], n)))
+        pos = whole[1] if whole[1] > whole[0] else whole[0] + 1
+    return out
+
+
+_edgy = st.lists(
+    st.one_of(
+        st.sampled_from(FRAGMENTS + FILLER),
+        st.text(
+            alphabet="0123456789-:/#()., \nAaBbSsKk\u212a\u017f\u00e9\u0142_@\udc80\udcff",
+            max_size=12,
+        ),
+        st.text(max_size=8),
+    ),
+    max_size=10,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=_edgy, case=st.sampled_from([str, str.upper, str.lower, str.title, str.swapcase]))
+def test_set_winner_equals_the_capturing_groups(text: str, case: Any) -> None:
+    """The group-free search and the anchored set name the same match and recognizer as the
+    alternation with one group per recognizer, at every match (fragments glued to each other
+    with no space between: the set's one byte of context on either side matters)."""
+    pytest.importorskip("re2")
+    eng = PatternEngine(backend="re2", hyperscan=False)
+    assert eng._which is not None
+    haystack = case(text).encode("utf-8", "surrogateescape")
+    assert _set_winners(eng._which, haystack) == _grouped_winners(eng, haystack)
+
+
+_ascii_edgy = st.tuples(
+    st.lists(
+        st.one_of(
+            st.sampled_from([f for f in FRAGMENTS if f.isascii()] + FILLER),
+            st.text(alphabet="0123456789-:/#()., \nAaBbSsKkxX_@\t\r\f", max_size=12),
+        ),
+        max_size=10,
+    ).map("".join),
+    st.sampled_from(["", "", "", "\x0b", "\x1c", "\x1f", "\u00e9"]),
+).map(lambda parts: parts[1].join(parts[0].rsplit(" ", 1)) if parts[1] else parts[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_ascii_edgy, case=st.sampled_from([str, str.upper, str.lower]))
+def test_later_recognizers_are_those_python_re_matches(text: str, case: Any) -> None:
+    """Where the set's answer is used, the later recognizers it names at a match's start are
+    exactly those whose Python ``re`` pattern (what the fallback runs) matches there."""
+    pytest.importorskip("re2")
+    eng = PatternEngine(backend="re2", hyperscan=False)
+    which = eng._which
+    assert which is not None
+    text = case(text)
+    haystack = text.encode("utf-8", "surrogateescape")
+    for (ms, _), i in _set_winners(which, haystack):
+        later = which.later(text, haystack, i, ms)
+        if later is None:
+            assert not text.isascii() or any(c in text for c in "\x0b\x1c\x1f")
+            continue
+        py = [k for k in range(i + 1, len(eng._py_match)) if eng._py_match[k](text, ms)]
+        assert later == sorted(set(py) | {k for k in which._always if k > i})
+
+
+def test_later_recognizers_on_every_fragment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every fragment alone and all glued together: the set's later recognizers are Python's,
+    some positions have one, and the scan finds the same with the fallback trying all."""
+    pytest.importorskip("re2")
+    eng = PatternEngine(backend="re2", hyperscan=False)
+    which = eng._which
+    assert which is not None
+    texts = [f for f in FRAGMENTS if f.isascii()]
+    texts += ["".join(texts), " ".join(texts)]
+    several = 0  # positions where a later recognizer matches too
+    for text in texts:
+        haystack = text.encode()
+        for (ms, _), i in _set_winners(which, haystack):
+            later = which.later(text, haystack, i, ms)
+            assert later is not None
+            py = [k for k in range(i + 1, len(eng._py_match)) if eng._py_match[k](text, ms)]
+            assert later == sorted(set(py) | {k for k in which._always if k > i})
+            several += bool(py)
+    assert several
+    found = [_key(eng.scan(t)) for t in texts]
+    monkeypatch.setattr(engine._Which, "later", lambda *args: None)
+    assert [_key(eng.scan(t)) for t in texts] == found
+
+
+def test_later_keeps_recognizers_re2_may_read_differently(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On ASCII text Python ``re`` still matches ``(?i)ı`` to ``i`` and ``$`` before a final
+    newline, where re2 does not: such recognizers are tried after a rejected value anyway."""
+    pytest.importorskip("re2")
+    from phiward.core.entities import EntityType as E
+    from phiward.detect._recognizers import Recognizer
+
+    recs = [
+        Recognizer("never", E.OTHER_ID, r"\b\d{3}", 0.9, 0.9, (), lambda v: False, "never"),
+        Recognizer("dotless", E.OTHER_ID, r"\b\d{3}(?i:ı)", 0.9, 0.9),
+        Recognizer("at_end", E.OTHER_ID, r"\b\d{3}$", 0.9, 0.9),
+    ]
+    eng = PatternEngine(recs, backend="re2", hyperscan=False)
+    assert eng._which is not None
+    assert eng._which._always == {1, 2}
+    texts = ["id 123i", "id 123I.", "id 123\n", "id 123 x"]
+    found = [_key(eng.scan(t)) for t in texts]
+    assert [[c[4] for c in f] for f in found] == [["dotless"], ["dotless"], ["at_end"], []]
+    monkeypatch.setattr(engine._Which, "later", lambda *args: None)
+    assert [_key(eng.scan(t)) for t in texts] == found
+
+
+def test_an_empty_set_answer_falls_back_to_the_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("re2")
+    eng = PatternEngine(backend="re2", hyperscan=False)
+    assert eng._which is not None
+    monkeypatch.setattr(eng._which, "_mid", lambda data: [])
+    monkeypatch.setattr(eng._which, "_start", lambda data: [])
+    haystack = " ".join(FRAGMENTS).encode()
+    assert _set_winners(eng._which, haystack) == _grouped_winners(eng, haystack)
 
 
 def _reference_resolve(cands: list[Candidate]) -> list[Candidate]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from phiward.detect import _names as N
@@ -288,6 +288,7 @@ _sentences = st.lists(
 ).map("".join)  # fmt: skip
 
 
+@example("SmithSmithSmith \u00c9\t\u00c9\t\u00c9")  # a run of initials only: was an IndexError
 @settings(max_examples=600, deadline=None)
 @given(st.one_of(_texts, _ascii, _list_texts, _sentences, st.text(max_size=60)))
 def test_find_names_matches_the_plain_loop(text: str) -> None:
@@ -440,3 +441,15 @@ def test_line_labels_are_the_multiline_pattern_s_labels(text: str) -> None:
     """The line-start loop finds what ``^label:`` searched in MULTILINE mode finds."""
     want = [(m.start(1), m.end(1)) for m in _LABEL_REF.finditer(text) if m.group(1)[0].isupper()]
     assert N._line_labels(text) == want
+
+
+def test_context_lookahead_holds_every_first_letter() -> None:
+    """``_CONTEXT``'s lookahead is only a shortcut: it must admit every context word's start."""
+    head, _, body = N._CONTEXT.pattern.partition(r"\b(?:")
+    letters = set(head.removeprefix("(?=[").removesuffix("])"))
+    words = body.removesuffix(r")\b").split("|")
+    assert len(words) > 30
+    assert {w[0] for w in words} <= letters
+    plain = re.compile(r"\b(?:" + body)
+    window = "seen by dr. smith; the patient's son, next of kin: x. provider insured member"
+    assert N._CONTEXT.findall(window) == plain.findall(window)

@@ -111,10 +111,14 @@ _Plan = tuple[
     int,
 ]
 _NULL_SPAN = (-1, -1)
+# Characters that Python's Unicode ``\s`` takes and re2's does not (see _Which.later).
+_ODD_SPACE = re.compile("[\x0b\x1c-\x1f]")
+_LATER_MAX = 64 * 1024
 try:  # the binding's own Match and its anchor constant (see PatternEngine._re2_match)
     _UNANCHORED: Any = _re2._re2.RE2.Anchor.UNANCHORED
+    _ANCHOR_START: Any = _re2._re2.RE2.Anchor.ANCHOR_START
 except AttributeError:  # pragma: no cover - no re2, or a binding without these internals
-    _UNANCHORED = None
+    _UNANCHORED = _ANCHOR_START = None
 
 
 def default_backend() -> str:
@@ -125,8 +129,9 @@ def default_backend() -> str:
 class PatternEngine:
     """The compiled multi-pattern: ``scan(text)`` returns raw candidates in text order.
 
-    With re2 the alternation carries one capturing group per recognizer and nothing else (inner
-    groups cost re2 a slower submatch engine); the value inside a keyword-led match is then
+    With re2 the alternation is searched without capturing groups (re2's DFA alone) and the
+    recognizer that won a match is named by :class:`_Which`; the alternation with one group per
+    recognizer is kept as its fallback. The value inside a keyword-led match is then
     extracted by that recognizer's own ``re`` pattern, anchored at the match. A keyword-led match
     (``MRN: 123``) resumes the scan at its value, so other recognizers still see the value;
     overlap resolution then keeps the best reading.
@@ -182,6 +187,9 @@ class PatternEngine:
             self._re2_match: Any = getattr(getattr(self._compiled, "_regexp", None), "Match", None)
             if self._re2_match is None or _UNANCHORED is None:
                 self._re2_match = _spans_via_search(self._compiled, len(self.recognizers))
+            self._which: _Which | None = _Which.build(
+                bodies, options, self._re2_match, [r.pattern for r in self.recognizers]
+            )
         else:
             bodies = [_INNER_GROUP.sub("(?:", r.pattern) for r in self.recognizers]
             self.pattern_text = "|".join(f"(?P<r{i}>{b})" for i, b in enumerate(bodies))
@@ -226,21 +234,24 @@ class PatternEngine:
         conv = _Offsets(haystack) if len(haystack) != len(text) else None
         pos = 0
         n = len(haystack)
+        which = self._which
+        search = match if which is None else which.search
         while pos <= n:
-            spans = match(_UNANCHORED, haystack, pos, n)
+            spans = search(_UNANCHORED, haystack, pos, n)
             whole = spans[0]
             if whole == _NULL_SPAN:
                 break
-            # The one recognizer group that took part spans exactly the whole match.
-            i = spans.index(whole, 1) - 1
             bms, bme = whole
+            # Without the set: the one recognizer group that took part spans the whole match.
+            i = spans.index(whole, 1) - 1 if which is None else which.winner(haystack, bms, bme, n)
             if conv is None:
                 ms, me = bms, bme
             else:
                 ms, me = conv.char(bms), conv.char(bme)
             s, accepted = emit(state, i, ms, me, out)
             if not accepted:
-                self._fallback(state, i, ms, out)
+                later = None if which is None else which.later(text, haystack, i, bms)
+                self._fallback(state, i, ms, out, later)
             if s > ms:
                 # resume at the value: convert back to the haystack's offsets
                 pos = (
@@ -281,11 +292,14 @@ class PatternEngine:
         present = hs.present(data)
         if present is not None and not present:
             return []
-        best: dict[tuple[int, int], int] = {}
+        # The longest end per (start, recognizer), keyed by one int that sorts as the pair
+        # would: a tuple key costs a tuple built and hashed for each of the many events.
+        best: dict[int, int] = {}
         get = best.get
+        width = len(self.recognizers)
 
         def on_match(i: int, start: int, end: int, flags: int, ctx: object) -> None:
-            key = (start, i)
+            key = start * width + i
             if get(key, -1) < end:
                 best[key] = end
 
@@ -299,7 +313,8 @@ class PatternEngine:
         state = _ScanState(text)
         conv = _Offsets(data) if len(data) != len(text) else None
         emit = self._emit
-        for (bs, i), be in sorted(best.items()):
+        for key, be in sorted(best.items()):
+            bs, i = divmod(key, width)
             if conv is None:
                 emit(state, i, bs, be, out)
             else:
@@ -348,7 +363,11 @@ class PatternEngine:
         notes: tuple[str, ...] = ()
         if kind:
             if kind == _KIND_PHONE:
-                if _FAX.search(state.lower, max(0, s - 24), s):
+                lower, w = state.lower, max(0, s - 24)
+                # "fax" or "facsimile" in the window: a cheap necessary condition for _FAX
+                if ("fax" in (win := lower[w:s]) or "facsimile" in win) and _FAX.search(
+                    lower, w, s
+                ):
                     entity = EntityType.FAX
                 if value.isdigit() and not ctx:
                     conf = 0.35  # a bare ten-digit run is as likely an id as a phone
@@ -374,17 +393,121 @@ class PatternEngine:
             )
         return s, True
 
-    def _fallback(self, state: _ScanState, i: int, ms: int, out: list[Candidate]) -> None:
+    def _fallback(
+        self,
+        state: _ScanState,
+        i: int,
+        ms: int,
+        out: list[Candidate],
+        later: Iterable[int] | None = None,
+    ) -> None:
         """The alternation gave position ``ms`` to recognizer ``i`` and its validator said no:
         let the later recognizers try the same position (``082 490 1693 office`` is not NANP,
-        but is a phone by its label)."""
-        for k in range(i + 1, len(self._py_match)):
+        but is a phone by its label). ``later``: the later recognizers that can match there
+        (see :meth:`_Which.later`), when known; the others' patterns need not be tried."""
+        for k in range(i + 1, len(self._py_match)) if later is None else later:
             pm = self._py_match[k](state.text, ms)
             if pm is not None and self._emit(state, k, ms, pm.end(), out)[1]:
                 return
 
 
 _START = operator.attrgetter("start")
+
+
+class _Which:
+    """Which recognizer won a match of the alternation, without capturing groups.
+
+    With one group per recognizer, re2 finds the match with its DFA and then runs a submatch
+    engine over the whole program to say which group took part: about 20 us a match, against
+    under 2 us for the DFA alone. So the alternation is searched without groups, and the winner
+    (the first recognizer matching at the match's start: leftmost-first) comes from an anchored
+    ``RE2::Set`` over the match and one byte on either side (the context its ``\\b``, ``^`` and
+    ``$`` see), each candidate then confirmed, in recognizer order, by its own pattern anchored
+    in the whole text. The set may name a recognizer that only matches in the cut-out (an
+    assertion at its edge), never miss the winner; an empty answer (the DFA out of memory)
+    falls back to the grouped match."""
+
+    __slots__ = ("_always", "_grouped", "_mid", "_one", "_own", "_start", "search")
+
+    def __init__(
+        self,
+        search: Any,
+        grouped: Any,
+        mid: Any,
+        start: Any,
+        own: list[Any],
+        *,
+        always: frozenset[int] = frozenset(),
+    ) -> None:
+        self.search = search
+        self._always = always  # see later()
+        self._grouped = grouped
+        self._mid = mid
+        self._start = start
+        self._own = own
+        self._one = len(own) == 1  # one recognizer (the hyperscan rest): it won
+
+    @classmethod
+    def build(
+        cls, bodies: list[str], options: Any, grouped: Any, patterns: list[str]
+    ) -> _Which | None:
+        """``None`` where the binding lacks ``Set``, ``Match`` or the anchor constants."""
+        try:
+            raw = _re2._re2
+            anchor = raw.RE2.Anchor.ANCHOR_START
+            plain = [f"(?:{b})".encode() for b in bodies]
+            search = _re2.compile(b"|".join(plain), options)._regexp.Match
+            own = [_re2.compile(p, options)._regexp.Match for p in plain]
+            mid, start = raw.Set(anchor, options), raw.Set(anchor, options)
+            for p in plain:
+                if mid.Add(rb"\C" + p) < 0 or start.Add(p) < 0:
+                    return None
+            if not (mid.Compile() and start.Compile()):
+                return None
+        except (AttributeError, TypeError, _re2.error):  # pragma: no cover - other bindings
+            return None
+        always = frozenset(k for k, p in enumerate(patterns) if _re2_may_miss(p))
+        return cls(search, grouped, mid.Match, start.Match, own, always=always)
+
+    def later(self, text: str, haystack: bytes, i: int, ms: int) -> list[int] | None:
+        """The recognizers after ``i`` whose pattern matches at byte ``ms``, in order, from one
+        anchored set run over the rest of the text; ``None`` when that answer might miss one
+        that Python ``re`` (which the fallback uses) matches there.
+
+        Python ``re`` and re2 read a recognizer alike on ASCII text without the vertical tab
+        and the separators ``\\x1c``-``\\x1f`` (whitespace to Python's ``\\s``, not to re2's);
+        elsewhere Unicode digits, letters and spaces differ, so ``None``. A recognizer that may
+        still differ (see :func:`_re2_may_miss`) is named whatever the set says. Recognizer ``i``
+        itself matched there: an answer without it (the set's DFA out of memory) is ``None``
+        too. A long text (over 64 KiB) is neither checked nor copied: ``None``."""
+        if len(haystack) > _LATER_MAX or not text.isascii() or _ODD_SPACE.search(text):
+            return None
+        found = self._mid(haystack[ms - 1 :]) if ms else self._start(haystack)
+        if i not in found:
+            return None
+        return sorted({k for k in found if k > i} | {k for k in self._always if k > i})
+
+    def winner(self, haystack: bytes, ms: int, me: int, n: int) -> int:
+        """The index of the recognizer whose match at byte ``ms`` (ending at ``me``) won."""
+        if self._one:
+            return 0
+        found = self._mid(haystack[ms - 1 : me + 1]) if ms else self._start(haystack[: me + 1])
+        if found:
+            found.sort()
+            own = self._own
+            for i in found:
+                if own[i](_ANCHOR_START, haystack, ms, n)[0] != _NULL_SPAN:
+                    return int(i)
+        spans = self._grouped(_ANCHOR_START, haystack, ms, n)
+        return int(spans.index(spans[0], 1)) - 1
+
+
+def _re2_may_miss(pattern: str) -> bool:
+    """Whether re2 might not match, on ASCII text, where Python ``re`` matches this pattern:
+    a non-ASCII character under ``(?i`` (Python folds ``ı`` and ``İ`` to ``i``, ``ſ`` to ``s``,
+    ``K`` to ``k``; re2 folds some of them only), or a ``$`` (Python's also matches before a
+    final newline). A textual test, so it may flag a pattern that cannot differ."""
+    return ("(?i" in pattern and not pattern.isascii()) or "$" in pattern
 
 
 def _spans_via_search(compiled: Any, groups: int) -> Callable[[Any, bytes, int, int], list[Any]]:

@@ -364,7 +364,10 @@ _NOT_AFTER_TITLE = frozenset(
         "At",
     ]
 )
+# The lookahead on the words' first letters changes no match (every word starts with one) but
+# lets ``re`` skip most positions before trying the alternation: ~3.2 -> 2.5 us a window.
 _CONTEXT = re.compile(
+    r"(?=[abcdefghimnprsuw])"
     r"\b(?:patient|pt|name|named|mr|mrs|ms|dr|son|daughter|wife|husband|mother|father|"
     r"brother|sister|spouse|guardian|parent|caregiver|emergency contact|next of kin|nok|"
     r"contact|signed|attending|physician|provider|nurse|referred by|seen by|family|"
@@ -935,8 +938,8 @@ def _foreign_run(run: list[tuple[int, int, str]], words: list[str], lists: NameL
         run, words = run[k:], words[k:]
     if len(run) >= 3:
         inner = [(r, w) for r, w in zip(run, words, strict=True) if len(w) > 1]
-        if inner[0][1] != words[0] or inner[-1][1] != words[-1]:
-            return False  # an initial first or last is not "First I. Last"
+        if not inner or inner[0][1] != words[0] or inner[-1][1] != words[-1]:
+            return False  # initials only, or an initial first or last, is not "First I. Last"
         run, words = [r for r, _ in inner], [w for _, w in inner]
     if not 2 <= len(run) <= 3 or _is_place(words):
         return False
