@@ -664,9 +664,14 @@ def _lone_code(t: str, lists: NameLists) -> int:
         return _ACCEPT
     if t in lists.english:
         return _NEED_NEAR
-    if len(t) >= 6 and t.endswith(_SURNAME_ENDINGS) and not lists.is_english(t):
+    if _surname_shaped(t, lists):
         return _ACCEPT
     return _NEED_NEAR_OR_VERB
+
+
+def _surname_shaped(t: str, lists: NameLists) -> bool:
+    """The casefolded word ``t`` has a surname ending and is no English word (``yefremova``)."""
+    return len(t) >= 6 and t.endswith(_SURNAME_ENDINGS) and not lists.is_english(t)
 
 
 def _code(tok: str, codes: dict[str, int], lists: NameLists) -> int:
@@ -1294,9 +1299,7 @@ def _score_lone(
         return [NameHit(s, e, 0.4, "single")]
     if (
         not listed
-        and len(w) >= 6
-        and w.endswith(_SURNAME_ENDINGS)
-        and not lists.is_english(w)
+        and _surname_shaped(w, lists)
         and not tok.isupper()  # KIIKOINEN: a heading or a place in capitals
         and not _numbered(text, s, e)  # Dalmatinova 68: a street
     ):
