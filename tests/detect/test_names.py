@@ -165,7 +165,8 @@ def test_english_stems_are_recognised() -> None:
     from phiward.detect._names import name_lists
 
     lists = name_lists()
-    for word in ("signs", "studies", "noted", "healing", "technologies", "patient"):
+    for word in ("signs", "studies", "noted", "healing", "technologies", "patient", "programming",
+                 "stopped"):  # fmt: skip
         assert lists.is_english(word), word
     for word in ("krylova", "gábor", "lasix"):
         assert not lists.is_english(word), word
@@ -178,3 +179,59 @@ def test_word_list_notice_is_shipped() -> None:
     notice = resources.files("phiward.detect").joinpath("data", "NOTICE").read_text()
     assert "Kevin Atkinson" in notice
     assert "name_words.txt.gz" in notice
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a full name makes its words names elsewhere in the same text
+        (
+            "Seen with Yuri Bulgakov today. Bulgakov reports less pain.",
+            ["Yuri Bulgakov", "Bulgakov"],
+        ),
+        ("Adam McDowell called. Then McDowell's wife called.", ["Adam McDowell", "McDowell"]),
+        ("my name is borna jerković but everyone calls me borna", ["borna jerković", "borna"]),
+        # same spelling only, and only words that are no English word
+        ("Seen by Dr. Brown. Brown stool noted.", ["Brown"]),
+        ("Yuri Bulgakov signed. BULGAKOV is printed below.", ["Yuri Bulgakov"]),
+        # a Title Case phrase the run rules take for a name seeds nothing
+        ("The Unicode Standard is long. Unicode text is used.", ["Unicode Standard"]),
+        # a lower-case seed in a mixed-case text carries nothing over
+        ("Name: yuri bulgakov\nThe bulgakov file is here.", ["yuri bulgakov"]),
+    ],
+)
+def test_repeated_names(text: str, expected: list[str]) -> None:
+    assert names(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ludwig van Beethoven wrote it.", ["Ludwig van Beethoven"]),
+        ("Referred by Maika van de Noort on Monday.", ["Maika van de Noort"]),
+        ("Alexander von Gernler fixed it.", ["Alexander von Gernler"]),
+        # de/da/del join place names as often as surnames: not a particle here
+        ("She flew to Rio de Janeiro on Monday.", []),
+    ],
+)
+def test_name_particles(text: str, expected: list[str]) -> None:
+    assert names(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Remember me, Maria? I was your nurse.", ["Maria"]),
+        ("Don't go to town, Derrick!", ["Derrick"]),
+        ("Aloisia, can I please speak to your boss?", ["Aloisia"]),
+        ('Koppány: "Who are you?"\nVsevolod: "A friend."', ["Koppány", "Vsevolod"]),
+        # drug names, stop words and plain labels are not people addressed
+        ("Lisinopril, can you refill it?", []),
+        ('Metoprolol: "twice daily"', []),
+        ('Note: "none"', []),
+        ("Is it in May, June?", []),
+        ("Aloisia, 10 mg daily", []),  # a line start then a comma alone is no vocative
+    ],
+)
+def test_addressed_names(text: str, expected: list[str]) -> None:
+    assert names(text) == expected

@@ -110,6 +110,7 @@ _PIECES = [
     "patient", "Patient", "son", "pt", "accept", "name is", "signed by", "Ms.", "MD", "i'm",
     " ", "  ", ". ", ", ", ": ", " - ", "\t", "\n", " and ", ", and ", " & ", "#", "(", "_", "'",
     "-", ".", "7", "x9", "a", "Z", "said", "'s", "ß", "Gábor", "İ", "\u212a", "ﬁ", "É", "q_",
+    "Yuri", "Bulgakov", "Maria", " van der ", " ten ", "?", "!", ': "', ", can you", "Vide",
 ]  # fmt: skip
 _texts = st.lists(st.sampled_from(_PIECES), max_size=40).map("".join)
 _ascii = st.text(alphabet="AZaz09_'-. \t\n,:#&()Ob", max_size=60)
@@ -241,7 +242,9 @@ def _ref_find_names(text: str) -> list[N.NameHit]:
         j = i
         while j + 1 < n:
             gap_text = text[toks[j][1] : toks[j + 1][0]]
-            if gap_text in (" ", ". ", ", ", "\t", "  ") and not (gap_text == ", " and j > i):
+            if (
+                gap_text in (" ", ". ", ", ", "\t", "  ") and not (gap_text == ", " and j > i)
+            ) or gap_text in N._PARTICLE_GAPS:
                 if gap_text == ". " and not (
                     N._is_initial(toks[j][2]) or toks[j][2].casefold() in N._TITLES
                 ):
@@ -260,6 +263,8 @@ def _ref_find_names(text: str) -> list[N.NameHit]:
         s, e, tok = run[0]
         if len(run) == 1:
             if _ref_lone_rejected(text, s, e, tok):
+                if text[e : e + 1] in N._VOCATIVE_ENDS and N._vocative(text, s, e, tok, lists):
+                    hits.append(N.NameHit(s, e, 0.6, "vocative"))
                 continue
         else:
             words = [t[2].rstrip(".").casefold() for t in run]
@@ -278,6 +283,8 @@ def _ref_find_names(text: str) -> list[N.NameHit]:
         hits.extend(N._lowercase_names(text, lists))
     if text.islower():
         hits.extend(N._lowercase_text_names(text, lists, hits))
+    if hits:
+        hits.extend(N._repeated_names(text, hits, lists))
     return hits
 
 
@@ -289,6 +296,9 @@ _sentences = st.lists(
 
 
 @example("SmithSmithSmith \u00c9\t\u00c9\t\u00c9")  # a run of initials only: was an IndexError
+@example("Remember me, Maria?  Yes.")  # a vocative on the lone-word path (gap of 3)
+@example("Remember me, Maria? Yes.")  # and on the run path (gap of 2)
+@example("Yuri Bulgakov came. Bulgakov left.")  # a repeated name
 @settings(max_examples=600, deadline=None)
 @given(st.one_of(_texts, _ascii, _list_texts, _sentences, st.text(max_size=60)))
 def test_find_names_matches_the_plain_loop(text: str) -> None:

@@ -12,7 +12,10 @@ gzipped in ``data/``; ``name_words`` marks names that are also ordinary lower-ca
   them not English: a name from outside the US lists, where ``Chest Pain`` is a Title Case phrase;
 - ``Vizirov, Barrett and Jones``: a list of three or more capitalised words, two of them
   unambiguous listed names: the others are names too;
-- a lone listed name counts only with a context word near it (``patient``, ``son``, ``name:``);
+- a lone listed name counts only with a context word near it (``patient``, ``son``, ``name:``),
+  or addressed (``Remember me, Maria?``, ``Koppány: "Who are you?"``);
+- ``Ludwig van Beethoven``: Dutch and German particles stay inside a name;
+- once ``Yuri Bulgakov`` is found, ``Bulgakov`` elsewhere in the same text is a name too;
 - lower-case words are never names, so ``brown stool`` is not; a lone ``Brown`` starting a
   sentence is not either (it is also an English word).
 """
@@ -23,11 +26,12 @@ import gzip
 import importlib
 import re
 import threading
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from itertools import product
+from itertools import accumulate, product
 from typing import Any, NamedTuple
 
 _hs: Any
@@ -393,7 +397,8 @@ class NameLists:
     english: frozenset[str] = frozenset()  # lower-case English words (Webster's 2nd)
 
     def is_english(self, word: str) -> bool:
-        """``word`` (casefolded) or its stem is English: ``signs``, ``studies``, ``noted``."""
+        """``word`` (casefolded) or its stem is English: ``signs``, ``studies``, ``noted``,
+        ``stopped``, ``programming``."""
         eng = self.english
         if word in eng:
             return True
@@ -403,9 +408,15 @@ class NameLists:
             return True
         if word.endswith("s") and word[:-1] in eng:
             return True
-        if word.endswith("ed") and (word[:-2] in eng or word[:-1] in eng):
+        if word.endswith("ed") and (
+            word[:-2] in eng or word[:-1] in eng or (word[-3] == word[-4] and word[:-3] in eng)
+        ):
             return True
-        return word.endswith("ing") and (word[:-3] in eng or word[:-3] + "e" in eng)
+        return word.endswith("ing") and (
+            word[:-3] in eng
+            or word[:-3] + "e" in eng
+            or (len(word) > 5 and word[-4] == word[-5] and word[:-4] in eng)  # programming
+        )
 
 
 def _load(name: str) -> list[str]:
@@ -438,6 +449,12 @@ def _is_initial(tok: str) -> bool:
     return len(tok.rstrip(".")) == 1
 
 
+# Dutch and German name particles inside a run ("Maika van de Noort", "Willemine ten Pas"). Not
+# de/da/del/dos: they join as many place names (Rio de Janeiro, Costa del Sol) as surnames.
+_PARTICLE_GAPS = frozenset(
+    f" {p} " for p in ("van", "van de", "van der", "van den", "von", "von der", "ten", "ter")
+)
+_PARTICLE_GAP_LENGTHS = frozenset(map(len, _PARTICLE_GAPS))
 # A token far past any text's end: the last token's "next", so that no gap looks like a run's or
 # a list's.
 _FAR = (1 << 62, 1 << 62)
@@ -465,6 +482,8 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
         found = _lowercase_names(text, lists) if cue else []
         if text.islower():  # no capital anywhere: capitalisation says nothing here
             found.extend(_lowercase_text_names(text, lists, found))
+        if found:
+            found.extend(_repeated_names(text, found, lists))
         return found
     hits: list[NameHit] = []
     code_of = codes.get
@@ -479,7 +498,11 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
     while i < n:
         s, e = toks[i]
         gap = toks[i + 1][0] - e
-        if gap > 2:
+        if gap > 2 and not (
+            gap in _PARTICLE_GAP_LENGTHS
+            and text[e + 1] in "tv"
+            and text[e : toks[i + 1][0]] in _PARTICLE_GAPS
+        ):
             # The common case, a lone capitalised word (no run can span a gap of 3+ characters):
             # most are ordinary words and are rejected with one dictionary lookup.
             if gap in _LIST_GAP_LENGTHS:
@@ -514,7 +537,13 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
                         near = (len(tail) < 2 or not tail.isascii()) and _near_before(text, s)
                 else:
                     near = _near_before(text, s)
-                if not near and (code == _NEED_NEAR or verb_after(text, e) is None):
+                if not near and (code <= _NEED_NEAR or verb_after(text, e) is None):
+                    if (
+                        code != _WORD
+                        and text[e : e + 1] in _VOCATIVE_ENDS
+                        and _vocative(text, s, e, tok, lists)
+                    ):
+                        hits.append(NameHit(s, e, 0.6, "vocative"))
                     continue
             # _score_run(text, [cur], lists), which for a word that is not rejected is this
             hits.extend(_score_lone(text, s, e, tok, lists))
@@ -524,9 +553,9 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
         j = i
         while j + 1 < n:
             gap_text = text[toks[j][1] : toks[j + 1][0]]
-            if gap_text in (" ", ". ", ", ", "\t", "  ") and not (
-                gap_text == ", " and j > i
-            ):  # "Last, First" only for a run's first token
+            if (
+                gap_text in (" ", ". ", ", ", "\t", "  ") and not (gap_text == ", " and j > i)
+            ) or gap_text in _PARTICLE_GAPS:  # "Last, First" only for a run's first token
                 if gap_text == ". " and not (
                     _is_initial(w := text[toks[j][0] : toks[j][1]]) or w.casefold() in _TITLES
                 ):
@@ -552,9 +581,11 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
             code = code_of(tok)
             if (
                 code == _REJECT
-                or (code == _NEED_NEAR and not _near_before(text, s))
-                or (code != _NEED_NEAR and _lone_rejected(text, cur, codes, lists))
+                or (code is not None and code <= _NEED_NEAR and not _near_before(text, s))
+                or ((code is None or code > _NEED_NEAR) and _lone_rejected(text, cur, codes, lists))
             ):
+                if text[e : e + 1] in _VOCATIVE_ENDS and _vocative(text, s, e, tok, lists):
+                    hits.append(NameHit(s, e, 0.6, "vocative"))
                 continue
         else:  # several words: skip runs with no listed name, no title and no context word
             words = [t[2].rstrip(".").casefold() for t in run]
@@ -580,6 +611,8 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
     hits.extend(_speaker_labels(text, hits, lists))
     if cue:
         hits.extend(_lowercase_names(text, lists))
+    if hits:
+        hits.extend(_repeated_names(text, hits, lists))
     return hits
 
 
@@ -627,7 +660,9 @@ def _tokens(text: str) -> list[tuple[int, int, str]]:
 # What a lone capitalised word needs to be looked at further, from the word alone: never (short,
 # a title or a stop word), a context word before it (a name that is also an English word, or an
 # English word), nothing (a listed name), or a context word before or a person verb after it.
-_REJECT, _NEED_NEAR, _ACCEPT, _NEED_NEAR_OR_VERB = range(4)
+# _WORD is _NEED_NEAR for a plain English word, which is no listed name: it is never addressed
+# either (see _vocative). The codes up to _NEED_NEAR need only the context word.
+_REJECT, _WORD, _NEED_NEAR, _ACCEPT, _NEED_NEAR_OR_VERB = range(5)
 # Endings that mark a word as a surname in the languages that use them: Icelandic and Nordic
 # patronymics, Czech and Slovak, South Slavic, Ukrainian, Romanian, Greek, Finnish and Russian
 # feminine forms. Not -ski (Babinski), -moto (Hashimoto) or -ov (Rostov): eponyms and places.
@@ -663,7 +698,7 @@ def _lone_code(t: str, lists: NameLists) -> int:
     if t in lists.first or t in lists.last:
         return _ACCEPT
     if t in lists.english:
-        return _NEED_NEAR
+        return _WORD
     if _surname_shaped(t, lists):
         return _ACCEPT
     return _NEED_NEAR_OR_VERB
@@ -677,7 +712,7 @@ def _surname_shaped(t: str, lists: NameLists) -> bool:
 def _code(tok: str, codes: dict[str, int], lists: NameLists) -> int:
     """The code of the lone word ``tok``, kept in ``codes`` if it is a common word's."""
     code = _lone_code(tok.casefold(), lists)
-    if code in (_REJECT, _NEED_NEAR):
+    if code <= _NEED_NEAR:
         if len(codes) >= _LONE_CODES_MAX:
             codes.clear()
         codes[tok] = code
@@ -696,7 +731,7 @@ def _lone_rejected(
         return True
     if code == _ACCEPT:
         return False
-    if code == _NEED_NEAR:
+    if code <= _NEED_NEAR:
         return not _near_before(text, s)
     return not _near_before(text, s) and not _person_verb_after(text, e)
 
@@ -1003,6 +1038,86 @@ def _addressed(text: str, start: int, end: int) -> bool:
     return after in (",", "?", "!") and (line_start or text[max(0, start - 2) : start] == ", ")
 
 
+_VOCATIVE_ENDS = frozenset("?!,:")
+# After "Name, " at a line start: a question put to the person named ("Kuba, can I please...").
+_ASKED = re.compile(r"(?:can|could|would|will|may) (?:I|you|we)\b")
+_QUOTES = frozenset('"\u201c')
+# USAN stems of common drug classes: a drug name opening a patient's message ("Lisinopril, can
+# you refill it?") is no person addressed.
+_DRUG_ENDINGS = (
+    "pril",
+    "sartan",
+    "olol",
+    "statin",
+    "mab",
+    "tinib",
+    "vir",
+    "cillin",
+    "mycin",
+    "cycline",
+    "floxacin",
+    "azole",
+    "dipine",
+    "tidine",
+    "setron",
+    "triptan",
+    "gliptin",
+    "gliflozin",
+    "parin",
+    "xaban",
+    "lukast",
+    "semide",
+    "thiazide",
+    "azepam",
+    "zolam",
+    "oxetine",
+    "triptyline",
+    "profen",
+    "coxib",
+    "formin",
+    "glitazone",
+    "terol",
+    "sonide",
+    "olone",
+    "caine",
+    "afil",
+    "dronate",
+)
+
+
+def _vocative(text: str, start: int, end: int, tok: str, lists: NameLists) -> bool:
+    """A lone word that the rules above leave out, addressed or quoted as a person:
+
+    - ``Remember me, Maria?``, ``Don't go to town, Mark!``: a listed first name (English word
+      or not) set off by a comma and ending a question or an exclamation;
+    - ``Kuba, can I please speak...``: a word opening a line, then a question to it;
+    - ``Koppány: "Who are you?"``: a transcript's speaker, a label opening a line followed by a
+      quotation.
+
+    The word must be a listed first name or no English word; stop words (months, ``Mark``),
+    places and titles never are: ``Note: "..."``, ``Aspirin, can you...`` stay words."""
+    w = tok.casefold()
+    if (
+        len(w) < 3
+        or tok.isupper()
+        or w in _STOP
+        or w in _TITLES
+        or w in _PLACES
+        or not (w in lists.first or not lists.is_english(w))
+        or w.endswith(_DRUG_ENDINGS)
+    ):
+        return False
+    after = text[end]  # the caller saw one of _VOCATIVE_ENDS there
+    if after in "?!":
+        return w in lists.first and text[start - 2 : start] == ", "
+    if start and text[start - 1] != "\n":
+        return False
+    if after == ":":
+        rest = text[end + 1 : end + 3].lstrip(" ")
+        return bool(rest) and rest[0] in _QUOTES
+    return text[end + 1 : end + 2] == " " and _ASKED.match(text, end + 2) is not None
+
+
 def _greeted(word: str, lists: NameLists) -> bool:
     """Whether the word after a greeting is scored as after a context word: a sure name or no
     English word (``Hi Vinicio``, ``Dear Mary``; not ``Hello World``, ``Dear Sir``)."""
@@ -1102,6 +1217,141 @@ def _name_lists(
                         continue
                     out.append(NameHit(s, e, 0.6, "name-list"))
     return out
+
+
+_ORG_WORDS = frozenset(
+    {"inc", "ltd", "llc", "llp", "corp", "co", "gmbh", "plc", "foundation", "group", "labs"}
+)
+# An upper-case letter inside a word, except after Mc/Mac, O', D' or a hyphen (McDowell,
+# O'Brien, Smith-Jones): camel case, a product's name.
+_CAMEL = re.compile(r"(?<!^Mc)(?<!^Mac)(?<!^[OD]')(?<!-)(?<=[^\W\d_])[A-Z]")
+_NAME_WORD = re.compile(r"[^\W\d_][^\W\d_'-]*(?:['-][^\W\d_]+)*")
+
+
+def _repeated_names(text: str, found: list[NameHit], lists: NameLists) -> list[NameHit]:
+    """Other mentions of a found name's words (0.6): once ``Yuri Bulgakov`` is a name, so is
+    ``early Bulgakov`` and ``Bulgakov's`` anywhere in the same text, as a reader (or a NER
+    model's coreference) would take them; clinical notes name a patient in full once, then
+    ``Okafor reports...``.
+
+    Seeds come from full names (two words or more) and titled names at 0.6 or more that hold no
+    English word, in the same spelling (case included, so ``Dr. Brown`` makes no name of
+    ``Brown stool``): their listed and surname-shaped words, the last word after a sure first
+    name (``Yuri Bulgakov``) and the first before a sure surname (``borna jerković``). Other
+    unlisted words are not: ``Unicode Standard`` or ``Google Inc`` are Title Case phrases the
+    run rules may take for names, and carried over, each mention of Unicode would be one more
+    false finding. Stop words, titles, places, company suffixes and camel case (``FreeType``)
+    are never carried over, nor lower-case words unless the whole text is lower case. A weaker
+    hit on a mention (``early Goldberg`` alone is 0.4) does not stop it."""
+    lower_text: bool | None = None
+    cache = _SEEDS if lists is name_lists() else {}
+    named: set[tuple[int, int]] = set()
+    for h in found:
+        if h.confidence >= 0.6 and (h.rule == "title" or " " in text[h.start : h.end]):
+            named.add((h.start, h.end))
+    # How often each seed occurs inside the found names: a seed the text holds no more often
+    # than that has no other mention (the common case), and needs no search. Counted only
+    # when the names do not overlap, so that no mention is counted twice.
+    seeds: dict[str, int] = {}
+    end = -1
+    disjoint = True
+    for s, e in sorted(named):
+        disjoint = disjoint and s >= end
+        end = max(end, e)
+        name = text[s:e]
+        got = cache.get(name)
+        if got is None:
+            got = _seeds_of(name, lists)
+            if len(cache) >= _LONE_CODES_MAX:
+                cache.clear()
+            cache[name] = got
+        for w in got:
+            if w.islower():
+                if lower_text is None:
+                    lower_text = text.islower()
+                if not lower_text:
+                    continue
+            seeds[w] = seeds.get(w, 0) + name.count(w)
+    if disjoint:
+        seeds = {w: n for w, n in seeds.items() if text.count(w) > n}
+    if not seeds:
+        return []
+    spans = sorted((h.start, h.end) for h in found if h.confidence >= 0.6)
+    starts = [a for a, _ in spans]
+    reach = list(accumulate((b for _, b in spans), max))  # furthest end among the first k spans
+    out: list[NameHit] = []
+    find = text.find
+    for w in seeds:
+        pos = find(w)
+        while pos >= 0:
+            s, e = pos, pos + len(w)
+            pos = find(w, e)
+            before, after = text[s - 1 : s] if s else "", text[e : e + 1]
+            if (before and (before.isalnum() or before in "_'-")) or (
+                after and (after.isalnum() or after in "_-")
+            ):
+                continue  # inside a longer word
+            k = bisect_right(starts, e - 1)  # spans starting before e; one of them may cover s..e
+            if k and reach[k - 1] > s:
+                continue
+            out.append(NameHit(s, e, 0.6, "repeated-name", _context(text, s)))
+    out.sort()
+    return out
+
+
+def _seeds_of(name: str, lists: NameLists) -> tuple[str, ...]:
+    """The words of the found name ``name`` that _repeated_names carries over."""
+    words = _NAME_WORD.findall(name)
+    kinds = [_seed_class(w, lists) for w in words]
+    if not words or _SEED_ENGLISH in kinds:
+        return ()  # "Perl Kit": a name run with an English word in it is too weak a seed
+    last = len(words) - 1
+    out = []
+    for k, (w, kind) in enumerate(zip(words, kinds, strict=True)):
+        if kind == _SEED_NEVER:
+            continue
+        if kind == _SEED_BY_PLACE:
+            if k == last and k > 0:  # "Yuri Bulgakov": after a sure first name
+                given = words[0].casefold()
+                if not (given in lists.first and given in lists.strong):
+                    continue
+            elif k == 0 and last > 0:  # "borna jerković": before a sure surname
+                if kinds[last] != _SEED_SURNAME:
+                    continue
+            else:
+                continue
+        out.append(w)
+    return tuple(out)
+
+
+# The seeds of found names, for the default lists (a name's text decides them).
+_SEEDS: dict[str, tuple[str, ...]] = {}
+# What a word of a found name can seed (see _repeated_names): it marks the name as too weak
+# (English), never seeds, seeds (a listed name or a surname's shape, _SEED_SURNAME when a sure
+# surname), or seeds only from its place next to a sure first name or surname.
+_SEED_ENGLISH, _SEED_NEVER, _SEED_LISTED, _SEED_SURNAME, _SEED_BY_PLACE = range(5)
+
+
+def _seed_class(w: str, lists: NameLists) -> int:
+    low = w.casefold()
+    if len(w) > 2 and lists.is_english(low):
+        return _SEED_ENGLISH
+    if (
+        len(w) < 3
+        or w.isupper()
+        or low in _STOP
+        or low in _TITLES
+        or low in _PLACES
+        or low in _ORG_WORDS
+        or low in lists.ambiguous
+        or _CAMEL.search(w) is not None
+    ):
+        return _SEED_NEVER
+    if (low in lists.last and low in lists.strong) or _surname_shaped(low, lists):
+        return _SEED_SURNAME
+    if low in lists.first or low in lists.last:
+        return _SEED_LISTED
+    return _SEED_BY_PLACE
 
 
 _LABEL = re.compile(r"([^\W\d_][\w'-]*):")  # matched at line starts only
