@@ -540,7 +540,8 @@ def find_names(text: str, lists: NameLists | None = None, *, floor: float = 0.0)
                 if not near and (code <= _NEED_NEAR or verb_after(text, e) is None):
                     if (
                         code != _WORD
-                        and text[e : e + 1] in _VOCATIVE_ENDS
+                        and (c := text[e : e + 1]) in _VOCATIVE_ENDS
+                        and (c in "?!" or not s or text[s - 1] == "\n")  # _vocative: first test
                         and _vocative(text, s, e, tok, lists)
                     ):
                         hits.append(NameHit(s, e, 0.6, "vocative"))
@@ -1096,26 +1097,28 @@ def _vocative(text: str, start: int, end: int, tok: str, lists: NameLists) -> bo
 
     The word must be a listed first name or no English word; stop words (months, ``Mark``),
     places and titles never are: ``Note: "..."``, ``Aspirin, can you...`` stay words."""
+    after = text[end]  # the caller saw one of _VOCATIVE_ENDS there
+    if after in "?!":
+        if text[start - 2 : start] != ", ":
+            return False
+    elif start and text[start - 1] != "\n":
+        return False
+    elif after == ":":  # the place tests first: section labels (``Neuro:``) fail them cheaply
+        rest = text[end + 1 : end + 3].lstrip(" ")
+        if not rest or rest[0] not in _QUOTES:
+            return False
+    elif text[end + 1 : end + 2] != " " or _ASKED.match(text, end + 2) is None:
+        return False
     w = tok.casefold()
-    if (
+    return not (
         len(w) < 3
         or tok.isupper()
         or w in _STOP
         or w in _TITLES
         or w in _PLACES
-        or not (w in lists.first or not lists.is_english(w))
+        or not (w in lists.first or (after not in "?!" and not lists.is_english(w)))
         or w.endswith(_DRUG_ENDINGS)
-    ):
-        return False
-    after = text[end]  # the caller saw one of _VOCATIVE_ENDS there
-    if after in "?!":
-        return w in lists.first and text[start - 2 : start] == ", "
-    if start and text[start - 1] != "\n":
-        return False
-    if after == ":":
-        rest = text[end + 1 : end + 3].lstrip(" ")
-        return bool(rest) and rest[0] in _QUOTES
-    return text[end + 1 : end + 2] == " " and _ASKED.match(text, end + 2) is not None
+    )
 
 
 def _greeted(word: str, lists: NameLists) -> bool:
