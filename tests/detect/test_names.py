@@ -235,3 +235,22 @@ def test_name_particles(text: str, expected: list[str]) -> None:
 )
 def test_addressed_names(text: str, expected: list[str]) -> None:
     assert names(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "aksel kristensen\nstillwater supercomputing inc.\npsc 5420, box 2708",
+            ["aksel kristensen"],
+        ),
+        ("> emidio p lombardo\n> garcia-smith\n> unit 1009 box 0219", ["emidio p lombardo"]),
+        # a drug, a complaint, a two-line note, English words: no contact block's name
+        ("lisinopril hctz\n10 mg daily\nrefill in may", []),
+        ("chest pain\nno fever\nsent home", []),
+        ("aksel kristensen\nstillwater supercomputing inc.", []),
+        ("owens, duran and oneal\n12 main st\nsuite 4", []),
+    ],
+)
+def test_lower_case_contact_block_heading(text: str, expected: list[str]) -> None:
+    assert names(text) == expected

@@ -908,7 +908,8 @@ _LOWER_TITLE = re.compile(rf"(?<![{_LOW}])(?:dr|mr|mrs|ms)\.? (?P<b>[{_LOW}][{_L
 def _lowercase_text_names(text: str, lists: NameLists, found: list[NameHit]) -> list[NameHit]:
     """Names in a text typed all in lower case (``naomi ryan``, ``benjamin a seiler``, ``mr.
     elliott``): a sure first name that is no English word followed by a listed surname or a word
-    that is no English word (0.6), or a title then a listed or non-English word (0.8)."""
+    that is no English word (0.6), or a title then a listed or non-English word (0.8); the
+    first line of a contact block (see _lower_heading)."""
     first, last, strong, amb = lists.first, lists.last, lists.strong, lists.ambiguous
     taken = [(h.start, h.end) for h in found]
     out: list[NameHit] = []
@@ -966,7 +967,46 @@ def _lowercase_text_names(text: str, lists: NameLists, found: list[NameHit]) -> 
             pos = e
         else:
             pos = pm.end("a")  # the second word may start the next pair
+    head = _lower_heading(text, lists)
+    if head is not None and free(head.start, head.end):
+        out.append(head)
     return out
+
+
+# The first line of a block, after any quoting marks ("> ", "??? "): two or three words, maybe
+# with a middle initial, and nothing else on the line.
+_LOWER_HEAD = re.compile(
+    rf"[^{_LOW}\n]*(?P<n>[{_LOW}][{_LOW}'-]+(?: [a-z]\.?)? [{_LOW}][{_LOW}'-]+"
+    rf"(?: [{_LOW}][{_LOW}'-]+)?)[ \t]*\n"
+)
+
+
+def _lower_heading(text: str, lists: NameLists) -> NameHit | None:
+    """A contact block typed in lower case names its person on its first line (``aksel
+    kristensen`` / ``stillwater supercomputing inc.`` / ``psc 5420, box 2708`` / phones...): a
+    first line of two or three words (a middle initial allowed) heading three lines or more,
+    none of them an English word (a listed surname may be), a stop word, a place, a title or a
+    drug name, and one at least a listed name or surname-shaped (0.6). ``lisinopril hctz`` /
+    ``10 mg daily`` is no person."""
+    if text.count("\n") < 2:
+        return None
+    m = _LOWER_HEAD.match(text)
+    if m is None:
+        return None
+    words = [w for w in m.group("n").split(" ") if len(w.rstrip(".")) > 1]
+    first, last = lists.first, lists.last
+    listed = False
+    for k, w in enumerate(words):
+        if (
+            w in _STOP
+            or w in _PLACES
+            or w in _TITLES
+            or w.endswith(_DRUG_ENDINGS)
+            or (lists.is_english(w) and not (k and w in last and w not in lists.ambiguous))
+        ):
+            return None
+        listed = listed or w in first or w in last or _surname_shaped(w, lists)
+    return NameHit(m.start("n"), m.end("n"), 0.6, "lowercase-heading") if listed else None
 
 
 def _foreign_run(run: list[tuple[int, int, str]], words: list[str], lists: NameLists) -> bool:
