@@ -1332,7 +1332,7 @@ def _repeated_names(text: str, found: list[NameHit], lists: NameLists) -> list[N
     starts = [a for a, _ in spans]
     reach = list(accumulate((b for _, b in spans), max))  # furthest end among the first k spans
     out: list[NameHit] = []
-    for s, e in _occurrences(text, seeds, many):
+    for s, e in _occurrences(_masked(text, spans) if many else text, seeds, many):
         before, after = text[s - 1 : s] if s else "", text[e : e + 1]
         if (before and (before.isalnum() or before in "_'-")) or (
             after and (after.isalnum() or after in "_-")
@@ -1347,6 +1347,22 @@ def _repeated_names(text: str, found: list[NameHit], lists: NameLists) -> list[N
 
 
 _FEW_SEEDS = 16
+
+
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the sorted ``spans`` blanked (same length): mentions inside found names,
+    most of a log's, are then never reported to be skipped one by one."""
+    parts: list[str] = []
+    pos = 0
+    for s, e in spans:
+        if e <= pos:
+            continue
+        cut = max(s, pos)
+        parts.append(text[pos:cut])
+        parts.append(" " * (e - cut))
+        pos = e
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 def _occurrences(text: str, seeds: Iterable[str], many: bool) -> Iterator[tuple[int, int]]:
@@ -1370,7 +1386,16 @@ def _occurrences(text: str, seeds: Iterable[str], many: bool) -> Iterator[tuple[
 def _seeds_of(name: str, lists: NameLists) -> tuple[str, ...]:
     """The words of the found name ``name`` that _repeated_names carries over."""
     words = _NAME_WORD.findall(name)
-    kinds = [_seed_class(w, lists) for w in words]
+    classes = _SEED_CLASSES if lists is name_lists() else {}
+    kinds = []
+    for w in words:
+        kind = classes.get(w)
+        if kind is None:
+            kind = _seed_class(w, lists)
+            if len(classes) >= _LONE_CODES_MAX:
+                classes.clear()
+            classes[w] = kind
+        kinds.append(kind)
     if not words or _SEED_ENGLISH in kinds:
         return ()  # "Perl Kit": a name run with an English word in it is too weak a seed
     last = len(words) - 1
@@ -1398,6 +1423,8 @@ _SEEDS: dict[str, tuple[str, ...]] = {}
 # (English), never seeds, seeds (a listed name or a surname's shape, _SEED_SURNAME when a sure
 # surname), or seeds only from its place next to a sure first name or surname.
 _SEED_ENGLISH, _SEED_NEVER, _SEED_LISTED, _SEED_SURNAME, _SEED_BY_PLACE = range(5)
+# Each word's class, for the default lists (names repeat across texts more than whole names).
+_SEED_CLASSES: dict[str, int] = {}
 
 
 def _seed_class(w: str, lists: NameLists) -> int:
