@@ -184,6 +184,7 @@ def test_word_list_notice_is_shipped() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # repeated mentions of a found full name
         # a full name makes its words names elsewhere in the same text
         (
             "Seen with Yuri Bulgakov today. Bulgakov reports less pain.",
@@ -198,29 +199,13 @@ def test_word_list_notice_is_shipped() -> None:
         ("The Unicode Standard is long. Unicode text is used.", ["Unicode Standard"]),
         # a lower-case seed in a mixed-case text carries nothing over
         ("Name: yuri bulgakov\nThe bulgakov file is here.", ["yuri bulgakov"]),
-    ],
-)
-def test_repeated_names(text: str, expected: list[str]) -> None:
-    assert names(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
+        # Dutch and German particles inside a name
         ("Ludwig van Beethoven wrote it.", ["Ludwig van Beethoven"]),
         ("Referred by Maika van de Noort on Monday.", ["Maika van de Noort"]),
         ("Alexander von Gernler fixed it.", ["Alexander von Gernler"]),
         # de/da/del join place names as often as surnames: not a particle here
         ("She flew to Rio de Janeiro on Monday.", []),
-    ],
-)
-def test_name_particles(text: str, expected: list[str]) -> None:
-    assert names(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
+        # names addressed or quoted as a speaker
         ("Remember me, Maria? I was your nurse.", ["Maria"]),
         ("Don't go to town, Derrick!", ["Derrick"]),
         ("Aloisia, can I please speak to your boss?", ["Aloisia"]),
@@ -231,15 +216,7 @@ def test_name_particles(text: str, expected: list[str]) -> None:
         ('Note: "none"', []),
         ("Is it in May, June?", []),
         ("Aloisia, 10 mg daily", []),  # a line start then a comma alone is no vocative
-    ],
-)
-def test_addressed_names(text: str, expected: list[str]) -> None:
-    assert names(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
+        # the first line of a lower-case contact block
         (
             "aksel kristensen\nstillwater supercomputing inc.\npsc 5420, box 2708",
             ["aksel kristensen"],
@@ -252,5 +229,7 @@ def test_addressed_names(text: str, expected: list[str]) -> None:
         ("owens, duran and oneal\n12 main st\nsuite 4", []),
     ],
 )
-def test_lower_case_contact_block_heading(text: str, expected: list[str]) -> None:
+def test_name_rules_in_context(text: str, expected: list[str]) -> None:
+    """Every name found in ``text``, in order: the later rules (repetition, particles,
+    vocatives, contact blocks) with the texts each must leave alone."""
     assert names(text) == expected

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from itertools import accumulate, product
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 _hs: Any
 try:  # hyperscan (the "fast" extra) finds the lower-case cue words faster; not needed
@@ -1309,10 +1309,7 @@ def _repeated_names(text: str, found: list[NameHit], lists: NameLists) -> list[N
         name = text[s:e]
         got = cache.get(name)
         if got is None:
-            got = _seeds_of(name, lists)
-            if len(cache) >= _LONE_CODES_MAX:
-                cache.clear()
-            cache[name] = got
+            got = _remember(cache, name, _seeds_of(name, lists))
         for w in got:
             if w.islower():
                 if lower_text is None:
@@ -1347,6 +1344,15 @@ def _repeated_names(text: str, found: list[NameHit], lists: NameLists) -> list[N
 
 
 _FEW_SEEDS = 16
+_T = TypeVar("_T")
+
+
+def _remember(cache: dict[str, _T], key: str, value: _T) -> _T:
+    """Store ``value`` in a bounded per-process cache (cleared past ``_LONE_CODES_MAX``)."""
+    if len(cache) >= _LONE_CODES_MAX:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def _masked(text: str, spans: list[tuple[int, int]]) -> str:
@@ -1390,12 +1396,7 @@ def _seeds_of(name: str, lists: NameLists) -> tuple[str, ...]:
     kinds = []
     for w in words:
         kind = classes.get(w)
-        if kind is None:
-            kind = _seed_class(w, lists)
-            if len(classes) >= _LONE_CODES_MAX:
-                classes.clear()
-            classes[w] = kind
-        kinds.append(kind)
+        kinds.append(_remember(classes, w, _seed_class(w, lists)) if kind is None else kind)
     if not words or _SEED_ENGLISH in kinds:
         return ()  # "Perl Kit": a name run with an English word in it is too weak a seed
     last = len(words) - 1
