@@ -718,11 +718,7 @@ def _surname_shaped(t: str, lists: NameLists) -> bool:
 def _code(tok: str, codes: dict[str, int], lists: NameLists) -> int:
     """The code of the lone word ``tok``, kept in ``codes`` if it is a common word's."""
     code = _lone_code(tok.casefold(), lists)
-    if code <= _NEED_NEAR:
-        if len(codes) >= _LONE_CODES_MAX:
-            codes.clear()
-        codes[tok] = code
-    return code
+    return _remember(codes, tok, code) if code <= _NEED_NEAR else code
 
 
 def _lone_rejected(
@@ -1134,8 +1130,8 @@ _DRUG_ENDINGS = (
 def _vocative(text: str, start: int, end: int, tok: str, lists: NameLists) -> bool:
     """A lone word that the rules above leave out, addressed or quoted as a person:
 
-    - ``Remember me, Maria?``, ``Don't go to town, Mark!``: a listed first name (English word
-      or not) set off by a comma and ending a question or an exclamation;
+    - ``Remember me, Maria?``, ``Don't go to town, Derrick!``: a listed first name (English
+      word or not) set off by a comma and ending a question or an exclamation;
     - ``Kuba, can I please speak...``: a word opening a line, then a question to it;
     - ``Koppány: "Who are you?"``: a transcript's speaker, a label opening a line followed by a
       quotation.
