@@ -591,7 +591,9 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         "po_box",
         E.STREET_ADDRESS,
-        r"\b(?P<v>(?:\d{1,6} )?(?i:P\.? ?O\.? Box) \d{1,6})\b",
+        # US "P.O. Box", and the Nordic, Dutch and German forms ("Postbox 53", "Postbus 1200",
+        # "Postfach 1234")
+        r"\b(?P<v>(?:\d{1,6} )?(?i:P\.? ?O\.? Box|Post ?box|Postbus|Postfach) \d{1,6})\b",
         0.85,
         0.9,
     ),
