@@ -8,6 +8,7 @@ test they split, and the list finder against its token-by-token loop.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -516,3 +517,24 @@ def test_many_repeated_names_stay_linear() -> None:
     finally:
         N._FEW_SEEDS = old
     assert took < searched / 3, (took, searched)
+
+
+_lower_texts = st.lists(
+    st.sampled_from(["naomi ryan", "dr smith", "mr. elliott", "leonti, pamela and brian",
+                     "benjamin a seiler", "olga krylova's", " ", ", ", "\n", " and ", "x",
+                     "my name is ludmila", "aksel kristensen\n"]),
+    max_size=30,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(_lower_texts)
+def test_lower_case_text_names_never_overlap(text: str) -> None:
+    """The lower-case rules keep a bytemap of the characters already in a name (a list of
+    spans made the test per candidate grow with the names found: quadratic on a long log)."""
+    found = N._lowercase_names(text, LISTS)
+    spans = sorted([(h.start, h.end) for h in N._lowercase_text_names(text, LISTS, found)])
+    for (_, e1), (s2, _) in itertools.pairwise(spans):
+        assert e1 <= s2
+    for s, e in spans:
+        assert all(e <= h.start or s >= h.end for h in found)
