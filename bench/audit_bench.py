@@ -181,6 +181,13 @@ def main() -> None:
     ap.add_argument(
         "--rounds", type=int, default=3, help="back-to-back ceiling/append rounds per writer count"
     )
+    ap.add_argument(
+        "--writers",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=[1, 8, 64],
+        help="writer counts, comma-separated (default 1,8,64)",
+    )
+    ap.add_argument("--no-verify", action="store_true", help="appends only: skip verify, proofs")
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="phiward-audit-bench-"))
     print(f"machine: {os.cpu_count()} cores; events for verify: {args.events:,}")
@@ -206,7 +213,7 @@ def main() -> None:
     asyncs: dict[str, list[tuple[float, float]]] = {}
     for name, make_url in stores:
         big = raw_ceiling(make_url("ceiling"), folder, args.seconds)
-        for writers in (1, 8, 64):
+        for writers in args.writers:
             rounds: list[tuple[float, float]] = []  # (appends/s, ceiling/s), measured back to back
             for r in range(args.rounds):
                 same = raw_ceiling(make_url(f"c{writers}r{r}"), folder, args.seconds, batch=writers)
@@ -236,6 +243,8 @@ def main() -> None:
               f"({rate / same:.0%} of the batches-of-64 ceiling in the median round; "
               f"every round: {every})")  # fmt: skip
 
+    if args.no_verify:
+        return
     log = open_log(f"sqlite:///{folder / 'big.db'}", folder)
     fill_rate = fill(log, args.events)
     log.checkpoint()

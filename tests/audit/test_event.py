@@ -132,3 +132,36 @@ def test_timestamp_text_fast_path_matches_the_reference(
     ):
         expected = value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
         assert ev.iso_utc(value) == expected
+
+
+def test_the_written_out_constructor_matches_the_declared_fields() -> None:
+    """``AuditEvent.__init__`` is written by hand (for speed): its parameters must be the
+    dataclass's fields, in order, with the declared defaults, and every one must be stored."""
+    import dataclasses
+    import inspect
+
+    params = list(inspect.signature(AuditEvent.__init__).parameters.values())[1:]
+    declared = dataclasses.fields(AuditEvent)
+    assert [p.name for p in params] == [f.name for f in declared]
+    for p, f in zip(params, declared, strict=True):
+        if f.default is not dataclasses.MISSING:
+            assert p.default == f.default, f.name
+        elif f.default_factory is not dataclasses.MISSING:
+            assert p.default is None, f.name  # None stands for "call the factory"
+        else:
+            assert p.default is inspect.Parameter.empty, f.name
+    values: dict[str, Any] = {f.name: f"v-{f.name}" for f in declared}
+    values |= {
+        "action": "R",
+        "outcome": "minor-failure",
+        "occurred": datetime(2026, 1, 2, tzinfo=UTC),
+        "details": {"n": 1},
+    }
+    event = AuditEvent(**values)
+    assert {f.name: getattr(event, f.name) for f in declared} == values
+    assert event == dataclasses.replace(event)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.user_id = "someone else"  # type: ignore[misc]
+    defaulted = AuditEvent(type="phi.read", action="R")
+    assert defaulted.details == {} and defaulted.details is not AuditEvent("t", "R").details
+    assert defaulted.occurred.tzinfo is UTC and defaulted.outcome == "success"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -48,7 +49,7 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class AuditEvent:
     """One audited action. ``type`` is a dotted event type (``phi.read``, ``key.rotate``)."""
 
@@ -69,37 +70,57 @@ class AuditEvent:
     system: str | None = None
     details: dict[str, str | int | float | bool] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        # Checked here, in the caller's thread, so that a bad event is refused on its own and can
-        # never fail the group-commit batch it would have shared with other callers.
-        if not isinstance(self.type, str) or not self.type or len(self.type) > 128:
-            raise InputError("audit event type must be 1-128 characters")
-        if self.action not in _ACTIONS:
-            raise InputError(f"audit action must be one of C, R, U, D, E, not {self.action!r}")
-        if self.outcome not in _OUTCOMES:
-            raise InputError(f"audit outcome {self.outcome!r} is not a FHIR outcome code")
-        if not isinstance(self.occurred, datetime) or self.occurred.tzinfo is None:
-            raise InputError("audit timestamps must be timezone-aware (UTC)")
-        values = _optional_values(self)
-        try:  # one pass in C for the usual case: short ASCII strings (``None`` skipped)
-            joined: str | None = "".join(filter(_not_none, values))
-        except TypeError:
-            joined = None
-        if joined is None or len(joined) > _MAX_FIELD or not joined.isascii():
-            for name, text in zip(_OPTIONAL, values, strict=True):
-                if text is not None:
-                    _check_text(name, text)
-        if self.details:
-            if type(self.details) is not dict:
-                raise InputError("audit details must be a dict")
-            for key, detail in self.details.items():
-                if not isinstance(key, str):
-                    raise InputError("audit detail names must be strings")
-                _check_text(f"details.{key}", key)
-                if isinstance(detail, str):
-                    _check_text(f"details.{key}", detail)
-                elif not isinstance(detail, int | float | bool):
-                    raise InputError(f"audit detail {key!r} must be a string, number or boolean")
+    def __init__(
+        self,
+        type: str,
+        action: Action,
+        outcome: Outcome = "success",
+        *,
+        occurred: datetime | None = None,
+        user_id: str | None = None,
+        role: str | None = None,
+        application: str | None = None,
+        network_address: str | None = None,
+        patient_id: str | None = None,
+        resource_type: str | None = None,
+        resource_id: str | None = None,
+        query: str | None = None,
+        purpose: str | None = None,
+        site: str | None = None,
+        system: str | None = None,
+        details: dict[str, str | int | float | bool] | None = None,
+    ) -> None:
+        # Written out rather than generated: every caller of ``AuditLog.record`` builds one per
+        # append, and the dataclass's frozen ``__init__`` (a by-name ``object.__setattr__`` per
+        # field, then ``__post_init__`` reading them back) cost twice this. Checked here, in the
+        # caller's thread, so that a bad event is refused on its own and can never fail the
+        # group-commit batch it would have shared with other callers.
+        if occurred is None:
+            occurred = utcnow()
+        if details is None:
+            details = {}
+        optional = (user_id, role, application, network_address, patient_id, resource_type,
+                    resource_id, query, purpose, site, system)  # fmt: skip
+        _check_event(type, action, outcome, occurred, optional, details)
+        (s_type, s_action, s_outcome, s_occurred, s_user_id, s_role, s_application,
+         s_network_address, s_patient_id, s_resource_type, s_resource_id, s_query, s_purpose,
+         s_site, s_system, s_details) = _SETTERS  # fmt: skip
+        s_type(self, type)
+        s_action(self, action)
+        s_outcome(self, outcome)
+        s_occurred(self, occurred)
+        s_user_id(self, user_id)
+        s_role(self, role)
+        s_application(self, application)
+        s_network_address(self, network_address)
+        s_patient_id(self, patient_id)
+        s_resource_type(self, resource_type)
+        s_resource_id(self, resource_id)
+        s_query(self, query)
+        s_purpose(self, purpose)
+        s_site(self, site)
+        s_system(self, system)
+        s_details(self, details)
 
     def to_dict(
         self, *, recorded: datetime | str | None = None, seq: int | None = None
@@ -133,10 +154,52 @@ class AuditEvent:
 
 
 _FIELDS = tuple(f.name for f in fields(AuditEvent) if f.name != "details")
+# Each slot's own setter: sets the field without the frozen class's ``__setattr__`` (which
+# refuses) and without a lookup by name; ``__init__`` takes them in field order.
+_SETTERS: tuple[Callable[[AuditEvent, Any], None], ...] = tuple(
+    vars(AuditEvent)[f.name].__set__ for f in fields(AuditEvent)
+)
 _REQUIRED = ("type", "action", "outcome", "occurred")
 _OPTIONAL = tuple(k for k in _FIELDS if k not in _REQUIRED)
 _optional_values = operator.attrgetter(*_OPTIONAL)
 _not_none = functools.partial(operator.is_not, None)
+
+
+def _check_event(  # noqa: PLR0917 - the hot path: positional arguments are the cheapest
+    kind: object,
+    action: object,
+    outcome: object,
+    occurred: object,
+    optional: tuple[str | None, ...],
+    details: object,
+) -> None:
+    if not isinstance(kind, str) or not kind or len(kind) > 128:
+        raise InputError("audit event type must be 1-128 characters")
+    if action not in _ACTIONS:
+        raise InputError(f"audit action must be one of C, R, U, D, E, not {action!r}")
+    if outcome not in _OUTCOMES:
+        raise InputError(f"audit outcome {outcome!r} is not a FHIR outcome code")
+    if not isinstance(occurred, datetime) or occurred.tzinfo is None:
+        raise InputError("audit timestamps must be timezone-aware (UTC)")
+    try:  # one pass in C for the usual case: short ASCII strings (``None`` skipped)
+        joined: str | None = "".join(filter(_not_none, optional))  # type: ignore[arg-type]
+    except TypeError:
+        joined = None
+    if joined is None or len(joined) > _MAX_FIELD or not joined.isascii():
+        for name, text in zip(_OPTIONAL, optional, strict=True):
+            if text is not None:
+                _check_text(name, text)
+    if details:
+        if type(details) is not dict:
+            raise InputError("audit details must be a dict")
+        for key, detail in details.items():
+            if not isinstance(key, str):
+                raise InputError("audit detail names must be strings")
+            _check_text(f"details.{key}", key)
+            if isinstance(detail, str):
+                _check_text(f"details.{key}", detail)
+            elif not isinstance(detail, int | float | bool):
+                raise InputError(f"audit detail {key!r} must be a string, number or boolean")
 
 
 def _check_text(name: str, text: object) -> None:
@@ -171,7 +234,7 @@ def canonical_json(data: dict[str, Any]) -> bytes:
 def event_json(data: dict[str, Any], details: dict[str, Any]) -> bytes:
     """:func:`canonical_json` of a validated event's :meth:`AuditEvent.to_dict` output.
 
-    The writer's hot path: ``__post_init__`` guarantees strings at the top level and
+    The writer's hot path: ``AuditEvent.__init__`` guarantees strings at the top level and
     string/number/boolean details, so the only values orjson would render differently are floats
     in ``details``.
     """
