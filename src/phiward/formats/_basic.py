@@ -132,11 +132,15 @@ class CsvReader:
         delimiter = "\t" if filename.lower().endswith((".tsv", ".tab")) else ","
         if filename.lower().endswith(".psv"):
             delimiter = "|"
-        try:
-            dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;|")
-            delimiter = dialect.delimiter
-        except csv.Error:
-            pass
+        # The extension's delimiter wins when the header line holds it: the sniffer guesses
+        # from character counts and can pick a delimiter that only occurs inside a quoted
+        # cell ('"""|",,' made it choose '|' and read a three-column file as one column).
+        if delimiter not in sample.partition("\n")[0]:
+            try:
+                dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+                delimiter = dialect.delimiter
+            except csv.Error:
+                pass
         rest = _Prefixed(sample, text)
         csv.field_size_limit(CSV_FIELD_LIMIT)
         reader = csv.reader(rest, delimiter=delimiter)
