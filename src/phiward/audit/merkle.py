@@ -70,8 +70,9 @@ class Tree:
         sha, node = _sha256, _NODE
         while len(levels[-1]) > 1:
             level = levels[-1]
+            pairs = iter(level)  # zip(it, it): consecutive pairs; a lone last one is left out
             nxt = [
-                sha(node + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)
+                sha(node + left + right).digest() for left, right in zip(pairs, pairs, strict=False)
             ]
             if len(level) % 2:
                 nxt.append(level[-1])
