@@ -92,7 +92,7 @@ class AuditEvent:
     ) -> None:
         # Written out rather than generated: every caller of ``AuditLog.record`` builds one per
         # append, and the dataclass's frozen ``__init__`` (a by-name ``object.__setattr__`` per
-        # field, then ``__post_init__`` reading them back) cost twice this. Checked here, in the
+        # field, then ``__post_init__`` reading them back) cost half as much again. Checked in the
         # caller's thread, so that a bad event is refused on its own and can never fail the
         # group-commit batch it would have shared with other callers.
         if occurred is None:

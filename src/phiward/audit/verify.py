@@ -328,7 +328,7 @@ def _scan(
     return part
 
 
-def _scan_rows(  # noqa: PLR0917
+def _scan_rows(  # noqa: PLR0917 - internal, once per chunk
     batch: list[tuple[Any, ...]],
     expected: int,
     key: bytes,
@@ -397,8 +397,8 @@ def _clean_batch(
     row present at its place, every body hashing to its leaf, each body's top-level ``seq``
     equal to its row's and followed by ``,``, no retention event. Records the batch and returns
     True; returns False, recording nothing, for anything else, and :func:`_scan` then checks
-    the batch row by row and names what is wrong. Both paths accept exactly the same batches
-    (tested with hypothesis)."""
+    the batch row by row and names what is wrong. What it records for a batch it takes is what
+    the row loop would (tested with hypothesis on tampered rows)."""
     if not _FAST_PATH or not batch:
         return False
     seqs, raws, stored, macs, _purged = zip(*batch, strict=True)
