@@ -274,13 +274,16 @@ def main() -> None:
         t2 = time.perf_counter()
         gen.append(t1 - t0)
         chk.append(t2 - t1)
-    worst = max(g + c for g, c in zip(gen, chk, strict=True))
+    totals = sorted(g + c for g, c in zip(gen, chk, strict=True))
+    worst = totals[-1]
     print(f"tree build for {len(leaves):,} leaves (once per export): {build:.2f} s")
     print(f"inclusion proof generation: {1 / statistics.mean(gen):,.0f}/s "
           f"(median {statistics.median(gen) * 1e3:.4f} ms)")  # fmt: skip
     print(f"inclusion proof check: {1 / statistics.mean(chk):,.0f}/s "
           f"(median {statistics.median(chk) * 1e3:.4f} ms)")  # fmt: skip
-    print(f"worst proof generate+check of 20,000 random leaves: {worst * 1e3:.3f} ms")
+    print(f"worst proof generate+check of 20,000 random leaves: {worst * 1e3:.3f} ms "
+          f"(99.9th percentile {totals[int(len(totals) * 0.999)] * 1e3:.3f} ms; a worst case "
+          f"far above it is the process being descheduled, not the proof)")  # fmt: skip
     old = len(leaves) // 3
     t0 = time.perf_counter()
     cproof = tree.consistency_proof(old)
