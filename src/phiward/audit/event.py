@@ -40,10 +40,19 @@ def iso_utc(value: datetime) -> str:
     return _iso(value)
 
 
+_SECONDS: dict[tuple[int, int, int, int, int, int], str] = {}  # UTC second -> its text
+
+
 def _iso(value: datetime) -> str:
-    if value.tzinfo is UTC:  # the usual case (utcnow): skip the conversion, ~2x faster
-        text = value.isoformat()  # '...+00:00', with no fraction when microsecond == 0
-        return f"{text[:-6]}Z" if value.microsecond else f"{text[:-6]}.000000Z"
+    if value.tzinfo is UTC:  # the usual case (utcnow): no conversion, and the text of the
+        # second is shared by every event in it (``isoformat`` alone cost ~0.9 µs an event)
+        key = (value.year, value.month, value.day, value.hour, value.minute, value.second)
+        head = _SECONDS.get(key)
+        if head is None:
+            if len(_SECONDS) >= 4096:
+                _SECONDS.clear()
+            head = _SECONDS[key] = value.replace(microsecond=0, tzinfo=None).isoformat()
+        return f"{head}.{value.microsecond:06d}Z"
     if value.tzinfo is None:
         raise InputError("audit timestamps must be timezone-aware (UTC)")
     return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
@@ -238,7 +247,7 @@ def event_json(data: dict[str, Any], details: dict[str, Any]) -> bytes:
     string/number/boolean details, so the only values orjson would render differently are floats
     in ``details``.
     """
-    if _orjson is not None and not any(type(v) is float for v in details.values()):
+    if _orjson is not None and (not details or not any(type(v) is float for v in details.values())):
         try:
             return _orjson.dumps(data, option=_orjson.OPT_SORT_KEYS)
         except _orjson.JSONEncodeError:
