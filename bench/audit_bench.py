@@ -20,8 +20,10 @@ measurement (``--seconds`` each); the table gives the median round's ratio and e
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import random
+import shutil
 import statistics
 import tempfile
 import threading
@@ -190,8 +192,22 @@ def main() -> None:
     ap.add_argument("--no-verify", action="store_true", help="appends only: skip verify, proofs")
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="phiward-audit-bench-"))
+    atexit.register(shutil.rmtree, folder, True)  # the 1M-event log alone is ~1 GB
     print(f"machine: {os.cpu_count()} cores; events for verify: {args.events:,}")
+    schemas: list[str] = []
 
+    def drop_schemas() -> None:
+        """Leave the shared test database as found (and quiet before verify is timed:
+        autovacuum of the append runs' tables competed with it for the two cores)."""
+        if schemas:
+            eng = sa.create_engine(PG_URL)
+            with eng.begin() as conn:
+                for schema in schemas:
+                    conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            eng.dispose()
+            schemas.clear()
+
+    atexit.register(drop_schemas)
     stores = [("SQLite", lambda tag: f"sqlite:///{folder / (tag + '.db')}")]
     if not args.no_postgres:
 
@@ -201,6 +217,7 @@ def main() -> None:
             with eng.begin() as conn:
                 conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
             eng.dispose()
+            schemas.append(schema)
             return f"{PG_URL}?options=-csearch_path%3D{schema}"
 
         stores.append(("PostgreSQL", pg))
@@ -236,6 +253,7 @@ def main() -> None:
                   f"| {big:,.0f} | {rate / big:.0%} "
                   f"| {const:,.0f} | {rate / const:.0%} |")  # fmt: skip
 
+    drop_schemas()
     for name, rounds in asyncs.items():
         rate, same = _median_round(rounds)
         every = ", ".join(f"{a / c:.0%}" for a, c in rounds)
