@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -144,9 +143,3 @@ def test_the_fast_path_takes_clean_chunks() -> None:
     bad = list(rows)
     bad[3] = (3, rows[3][1][:-1] + b" ", *rows[3][2:])
     assert not V._clean_batch(bad, 0, 5, V._Partial())
-
-
-@pytest.fixture(autouse=True)
-def _restore() -> Iterator[None]:
-    yield
-    V._FAST_PATH = True

@@ -402,10 +402,7 @@ def _clean_batch(
     if not _FAST_PATH or not batch:
         return False
     seqs, raws, stored, macs, _purged = zip(*batch, strict=True)
-    n = len(seqs)
-    if seqs[0] != expected or seqs[-1] != expected + n - 1 or None in raws:
-        return False
-    if seqs != tuple(range(expected, expected + n)):
+    if None in raws or seqs != tuple(range(expected, expected + len(seqs))):
         return False
     sha, node = hashlib.sha256, b"\x00"
     if [sha(node + raw).digest() for raw in raws] != list(stored):
