@@ -267,6 +267,69 @@ def test_modified_body_with_recomputed_hash_is_named(log: AuditLog) -> None:
     assert any(k == "head" for k, _, _ in kinds)
 
 
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("patient_id", "pat-9"),  # the event leaves that patient's accounting of disclosures
+        ("patient_id", None),
+        ("user_id", "user-0"),
+        ("user_id", None),
+        ("occurred", "1999-01-01T00:00:00.000000Z"),
+        ("type", "phi.list"),
+        ("action", "D"),
+    ],
+)
+def test_edited_index_copy_is_named(log: AuditLog, column: str, value: str | None) -> None:
+    """The copies queries filter on are not hashed; an edited one must not verify clean."""
+    _fill(log)
+    _sql(log, f"UPDATE audit_events SET {column} = :v WHERE seq = 17", v=value)
+    report = verify_log(log)
+    assert [(p.kind, p.first, p.detail) for p in report.problems] == [
+        ("modified", 17, f"indexed {column} differ from the signed body")
+    ]
+    assert verify_log(log, workers=2).problems == report.problems
+
+
+def test_index_copy_set_where_the_body_has_none_is_named(log: AuditLog) -> None:
+    log.record(AuditEvent(type="phi.read", action="R", details={"patient_id": "pat-1"}))
+    log.checkpoint()
+    _sql(log, "UPDATE audit_events SET patient_id = 'pat-1' WHERE seq = 0")
+    assert _kinds(log) == [("modified", 0, 0)]
+
+
+def test_a_blob_in_an_index_column_is_named(tmp_path: Path) -> None:
+    """SQLite keeps a BLOB in a text column, and ``patient_id = 'pat-2'`` then misses it."""
+    with AuditLog(_config(f"sqlite:///{tmp_path / 'a.db'}", tmp_path)) as log:
+        _fill(log, 12)
+        _sql(log, "UPDATE audit_events SET patient_id = CAST(patient_id AS BLOB) WHERE seq = 7")
+        assert _kinds(log) == [("modified", 7, 7)]
+
+
+def test_a_non_json_body_with_its_own_hash_does_not_stop_verify(log: AuditLog) -> None:
+    from phiward.audit.merkle import leaf_hash
+
+    _fill(log)
+    _sql(log, "UPDATE audit_events SET body = :b, leaf = :l WHERE seq = 9",
+         b="not json", l=leaf_hash(b"not json"))  # fmt: skip
+    kinds = _kinds(log)
+    assert ("reordered", 9, 9) in kinds or ("modified", 9, 9) in kinds
+    assert any(k == "head" for k, _, _ in kinds)
+
+
+def test_retention_refuses_a_purge_stretched_by_an_edited_copy(log: AuditLog) -> None:
+    old = datetime.now(UTC) - timedelta(days=7 * 365)
+    for i in range(3):
+        log.record(_event(i, occurred=old))
+    for i in range(5):
+        log.record(_event(i))
+    _sql(log, "UPDATE audit_events SET occurred = '2001-01-01T00:00:00.000000Z' WHERE seq = 6")
+    with pytest.raises(AuditError, match="refusing to purge: audit row 6"):
+        log.apply_retention()
+    with log.engine.connect() as conn:
+        purged = conn.execute(sa.text("SELECT count(*) FROM audit_events WHERE body IS NULL"))
+        assert purged.scalar_one() == 0
+
+
 def test_deleted_rows_are_named(log: AuditLog) -> None:
     _fill(log)
     _sql(log, "DELETE FROM audit_events WHERE seq IN (5, 6, 7)")

@@ -21,14 +21,17 @@ from phiward.audit.event import canonical_json, iso_utc, utcnow
 from phiward.audit.log import row_mac
 
 KEY = b"k" * 32
-Row = tuple[int, bytes | None, bytes, bytes | None, bool]
+Row = tuple[int, bytes | None, bytes, bytes | None, bool, int]
+# What the database holds as a row's indexed copies, where a tampering step edited them (the last
+# field of a row then says "check the copies"); every other row's copies match its body.
+COPIES: dict[int, tuple[Any, ...]] = {}
 
 
 def _row(seq: int, event: AuditEvent, recorded: str, *, at: int | None = None) -> Row:
     """A row as the writer stores it (``at`` puts an event written for ``seq`` elsewhere)."""
     body = canonical_json(event.to_dict(recorded=recorded, seq=seq))
     leaf = hashlib.sha256(b"\x00" + body).digest()
-    return (seq if at is None else at, body, leaf, row_mac(KEY, seq, leaf), False)
+    return (seq if at is None else at, body, leaf, row_mac(KEY, seq, leaf), False, 0)
 
 
 def _events(n: int) -> list[AuditEvent]:
@@ -46,7 +49,7 @@ def _events(n: int) -> list[AuditEvent]:
 _edits = st.lists(
     st.tuples(
         st.sampled_from(
-            ["flip", "drop", "purge", "unpurge", "swap", "insert", "reseq", "brace", "none"]
+            ["flip", "drop", "purge", "unpurge", "swap", "insert", "reseq", "brace", "copy", "none"]
         ),
         st.integers(min_value=0, max_value=10_000),
         st.integers(min_value=0, max_value=10_000),
@@ -61,18 +64,19 @@ def _tamper(rows: list[Row], edits: list[tuple[str, int, int]], recorded: str) -
         if not rows:
             break
         i, j = a % len(rows), b % len(rows)
-        seq, body, leaf, mac, purged = rows[i]
+        seq, body, leaf, mac, purged, indexed = rows[i]
         if kind == "flip" and body:
             k = b % len(body)
-            rows[i] = (seq, body[:k] + bytes([body[k] ^ 1]) + body[k + 1 :], leaf, mac, purged)
+            flipped = body[:k] + bytes([body[k] ^ 1]) + body[k + 1 :]
+            rows[i] = (seq, flipped, leaf, mac, purged, indexed)
         elif kind == "drop":
             del rows[i]
         elif kind == "purge":
-            rows[i] = (seq, None, leaf, mac, True)
+            rows[i] = (seq, None, leaf, mac, True, 0)
         elif kind == "unpurge":
-            rows[i] = (seq, None, leaf, mac, False)
+            rows[i] = (seq, None, leaf, mac, False, 0)
         elif kind == "swap":
-            rows[i], rows[j] = (seq, *rows[j][1:]), (rows[j][0], body, leaf, mac, purged)  # type: ignore[assignment]
+            rows[i], rows[j] = (seq, *rows[j][1:]), (rows[j][0], body, leaf, mac, purged, indexed)  # type: ignore[assignment]
         elif kind == "insert":
             extra = _row(seq, AuditEvent(type="evil", action="C"), recorded)
             rows.insert(i, extra)
@@ -82,7 +86,10 @@ def _tamper(rows: list[Row], edits: list[tuple[str, int, int]], recorded: str) -
         elif kind == "brace" and body:  # "seq" as the last key: followed by "}", not ","
             text = canonical_json({"action": "R", "seq": seq})
             lf = hashlib.sha256(b"\x00" + text).digest()
-            rows[i] = (seq, text, lf, row_mac(KEY, seq, lf), False)
+            rows[i] = (seq, text, lf, row_mac(KEY, seq, lf), False, 0)
+        elif kind == "copy":  # an indexed copy edited: the row's body still verifies
+            COPIES[seq] = ("2000-01-01T00:00:00.000000Z", "phi.read", "R", f"u{b}", None)
+            rows[i] = (seq, body, leaf, mac, purged, 1)
     return rows
 
 
@@ -94,7 +101,10 @@ def _batches(rows: list[Row], size: int) -> Iterator[list[tuple[Any, ...]]]:
 def _run(rows: list[Row], fast: bool, trusted_below: int, lo: int, hi: int) -> V._Partial:
     V._FAST_PATH = fast
     try:
-        return V._scan(_batches(rows, 7), KEY, trusted_below, lo, hi, mac_of=lambda seq: None)
+        return V._scan(
+            _batches(rows, 7), KEY, trusted_below, lo, hi,
+            mac_of=lambda seq: None, indexed_of=COPIES.get,
+        )  # fmt: skip
     finally:
         V._FAST_PATH = True
 
@@ -114,6 +124,7 @@ def test_fast_and_row_paths_agree(
 ) -> None:
     recorded = iso_utc(utcnow())
     rows = [_row(lo + i, e, recorded) for i, e in enumerate(_events(n))]
+    COPIES.clear()
     rows = _tamper(rows, edits, recorded)
     saved = V._CHUNK
     V._CHUNK = chunk
@@ -143,3 +154,24 @@ def test_the_fast_path_takes_clean_chunks() -> None:
     bad = list(rows)
     bad[3] = (3, rows[3][1][:-1] + b" ", *rows[3][2:])
     assert not V._clean_batch(bad, 0, 5, V._Partial())
+    flagged = list(rows)
+    flagged[4] = (*rows[4][:5], 1)  # its indexed copies differ from its body
+    assert not V._clean_batch(flagged, 0, 5, V._Partial())
+
+
+def test_edited_copies_are_named_by_the_row_loop() -> None:
+    recorded = iso_utc(utcnow())
+    event = AuditEvent(type="phi.read", action="R", user_id="dr-a", patient_id="p1")
+    row = _row(0, event, recorded)
+    body = row[1]
+    assert body is not None
+    own = V._indexed_differ(body, (event.to_dict()["occurred"], "phi.read", "R", "dr-a", "p1"))
+    assert own == []
+    part = V._Partial()
+    copies = (event.to_dict()["occurred"], "phi.read", "R", "dr-b", None)
+    V._scan_rows([(*row[:5], 1)], 0, KEY, 5, part, lambda seq: None, lambda seq: copies)
+    assert [(p.kind, p.first, p.detail) for p in part.problems] == [
+        ("modified", 0, "indexed user_id, patient_id differ from the signed body")
+    ]
+    assert V._indexed_differ(b"not json", copies) == list(V.store.INDEXED)
+    assert V._indexed_differ(body, (*copies[:3], b"dr-a", "p1")) == ["user_id"]  # a BLOB copy

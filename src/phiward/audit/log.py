@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import json
 import os
 import queue
 import threading
@@ -560,6 +561,7 @@ class AuditLog:
             ).scalar()
             if upto is None:
                 return 0
+            _check_purge_bound(conn, int(upto), cut)
             purged = conn.execute(
                 store.events.update()
                 .where(ev.seq <= upto, ev.purged.is_(False))
@@ -574,6 +576,32 @@ class AuditLog:
             )
         )
         return int(purged)
+
+
+def _check_purge_bound(conn: sa.Connection, upto: int, cut: str) -> None:
+    """Refuse a purge whose last row is not old by its signed body.
+
+    The purge takes every row up to the newest one whose indexed ``occurred`` is before the
+    cutoff; that copy is not hashed, so an edited one could stretch the purge over recent events.
+    Checking that single row's body is enough: if it is old, an honest index would have purged
+    at least as far.
+    """
+    row = conn.execute(
+        sa.select(store.events.c.body, store.events.c.leaf).where(store.events.c.seq == upto)
+    ).one()
+    body = str(row.body).encode()
+    if merkle.leaf_hash(body) != bytes(row.leaf):
+        raise AuditError(f"audit row {upto} does not match its hash; run `phiward audit verify`")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    occurred = data.get("occurred") if isinstance(data, dict) else None
+    if not isinstance(occurred, str) or occurred >= cut:
+        raise AuditError(
+            f"refusing to purge: audit row {upto} is indexed as older than the cutoff but its "
+            "signed body is not; run `phiward audit verify`"
+        )
 
 
 _FLUSH = AuditEvent(type="audit.flush", action="E")

@@ -172,6 +172,11 @@ def append_transaction(conn: sa.Connection) -> Iterator[int]:
         yield 0 if value is None else int(value) + 1
 
 
+INDEXED = ("occurred", "type", "action", "user_id", "patient_id")
+"""Columns that copy a top-level field of the signed body so that queries can use an index. They
+are not covered by the hash: ``verify`` checks every row's copies against its body, and
+retention checks the row that bounds a purge."""
+
 _COLUMNS = ("seq", "occurred", "type", "action", "user_id", "patient_id", "body", "leaf", "mac",
             "purged")  # fmt: skip
 
