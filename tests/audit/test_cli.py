@@ -69,6 +69,26 @@ def test_tampering_exits_5_and_names_the_row(keyed: Path, tmp_path: Path) -> Non
     assert "modified seq 1" in out
 
 
+def test_an_edited_patient_copy_exits_5(keyed: Path, tmp_path: Path) -> None:
+    """Editing the indexed patient_id (the body untouched) must not pass as a clean log."""
+    for name in ("a", "b"):
+        assert run("keys", "create", name)[0] == 0
+    db = keyed / "audit" / "audit.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE audit_events SET patient_id = 'pat-7' WHERE seq = 1")
+    code, out, _ = run("audit", "verify")
+    assert code == 5
+    assert "modified seq 1" in out and "patient_id" in out
+
+
+def test_query_table_shows_whole_values_and_skips_empty_columns(keyed: Path) -> None:
+    assert run("keys", "create", "a-key-with-a-rather-long-name")[0] == 0
+    result = CliRunner().invoke(app, ["audit", "query"], env={"COLUMNS": "60"})
+    assert result.exit_code == 0, result.stderr
+    assert "…" not in result.stdout  # values wrap in a narrow table; none is cut short
+    assert "pati" not in result.stdout  # no event names a patient: no patient_id column
+
+
 def test_export_and_offline_verification(keyed: Path, tmp_path: Path) -> None:
     for name in ("a", "b"):
         assert run("keys", "create", name)[0] == 0

@@ -285,7 +285,7 @@ def test_edited_index_copy_is_named(log: AuditLog, column: str, value: str | Non
     _sql(log, f"UPDATE audit_events SET {column} = :v WHERE seq = 17", v=value)
     report = verify_log(log)
     assert [(p.kind, p.first, p.detail) for p in report.problems] == [
-        ("modified", 17, f"indexed {column} differ from the signed body")
+        ("modified", 17, f"the indexed copy of {column} differs from the signed body")
     ]
     assert verify_log(log, workers=2).problems == report.problems
 

@@ -171,7 +171,7 @@ def test_edited_copies_are_named_by_the_row_loop() -> None:
     copies = (event.to_dict()["occurred"], "phi.read", "R", "dr-b", None)
     V._scan_rows([(*row[:5], 1)], 0, KEY, 5, part, lambda seq: None, lambda seq: copies)
     assert [(p.kind, p.first, p.detail) for p in part.problems] == [
-        ("modified", 0, "indexed user_id, patient_id differ from the signed body")
+        ("modified", 0, "the indexed copies of user_id, patient_id differ from the signed body")
     ]
     assert V._indexed_differ(b"not json", copies) == list(V.store.INDEXED)
     assert V._indexed_differ(body, (*copies[:3], b"dr-a", "p1")) == ["user_id"]  # a BLOB copy

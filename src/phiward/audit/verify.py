@@ -401,10 +401,7 @@ def _scan_rows(  # noqa: PLR0917 - internal, once per chunk
             if indexed:
                 differ = _indexed_differ(raw, indexed_of(seq))
                 if differ:
-                    problems.append(
-                        Problem("modified", seq, seq,
-                                f"indexed {', '.join(differ)} differ from the signed body")
-                    )  # fmt: skip
+                    problems.append(Problem("modified", seq, seq, _copies_differ(differ)))
         if seq >= trusted_below:
             unsigned.append((seq, leaf, mac, hashed))
     return expected
@@ -492,6 +489,12 @@ def _raw_rows(
             yield cast("list[tuple[Any, ...]]", batch)
     finally:
         cursor.close()
+
+
+def _copies_differ(names: list[str]) -> str:
+    if len(names) == 1:
+        return f"the indexed copy of {names[0]} differs from the signed body"
+    return f"the indexed copies of {', '.join(names)} differ from the signed body"
 
 
 def _indexed_differ(raw: bytes, copies: tuple[Any, ...] | None) -> list[str]:

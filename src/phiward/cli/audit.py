@@ -135,9 +135,14 @@ def query_cmd(  # noqa: PLR0917 - one parameter per CLI option
         writer.writeheader()
         writer.writerows(rows)
     else:
-        table = Table(*columns)
+        # Columns no event fills are left out, and long values wrap rather than being cut to
+        # "pat…": a narrow terminal still shows whole ids.
+        shown = [c for c in columns if any(row.get(c) not in (None, "") for row in rows)]
+        table = Table()
+        for name in shown or columns:
+            table.add_column(name, overflow="fold")
         for row in rows:
-            table.add_row(*(str(row.get(c, "")) for c in columns))
+            table.add_row(*(str(row.get(c, "")) for c in shown or columns))
         Console().print(table)
 
 
