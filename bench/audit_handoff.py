@@ -60,9 +60,9 @@ def main() -> None:
         marks.append(("put", clock(), threading.get_ident()))
         put(self, item)
 
-    def timed_insert(conn: Any, rows: list[tuple[Any, ...]]) -> None:
+    def timed_insert(conn: Any, rows: list[tuple[Any, ...]], *, copies: bool) -> None:
         phases["prepared"] = clock()
-        insert(conn, rows)
+        insert(conn, rows, copies=copies)
         phases["inserted"] = clock()
 
     def timed_append(self: audit_log.AuditLog, batch: list[Any]) -> list[int]:

@@ -7,6 +7,7 @@ and checks that ``verify_log`` names the exact rows; an untouched log must verif
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from phiward.audit import AuditConfig, AuditEvent, AuditLog, DirectorySink, verify_log
+from phiward.audit import AuditConfig, AuditEvent, AuditLog, DirectorySink, store, verify_log
 from phiward.audit.checkpoint import Signer, Verifier
 from phiward.errors import AuditError, InputError, VerificationError
 
@@ -41,6 +42,22 @@ def _config(url: str, tmp_path: Path, **kw: object) -> AuditConfig:
 @pytest.fixture
 def log(db_url: str, tmp_path: Path) -> Iterator[AuditLog]:
     with AuditLog(_config(db_url, tmp_path, checkpoint_every=10)) as opened:
+        yield opened
+
+
+@pytest.fixture(params=["sqlite-before-3.35", "postgres"])
+def stored(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditLog]:
+    """A log that stores its indexed copies: PostgreSQL, or SQLite as migration 0002 leaves it
+    where SQLite cannot drop a column."""
+    if request.param == "postgres":
+        url = str(request.getfixturevalue("postgres_url"))
+    else:
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+    with AuditLog(_config(url, tmp_path, checkpoint_every=10)) as opened:
+        with opened.engine.connect() as conn:
+            assert store.stored_copies(conn)
         yield opened
 
 
@@ -279,8 +296,10 @@ def test_modified_body_with_recomputed_hash_is_named(log: AuditLog) -> None:
         ("action", "D"),
     ],
 )
-def test_edited_index_copy_is_named(log: AuditLog, column: str, value: str | None) -> None:
-    """The copies queries filter on are not hashed; an edited one must not verify clean."""
+def test_edited_index_copy_is_named(stored: AuditLog, column: str, value: str | None) -> None:
+    """Stored copies, which queries filter on, are not hashed; an edited one must not verify
+    clean."""
+    log = stored
     _fill(log)
     _sql(log, f"UPDATE audit_events SET {column} = :v WHERE seq = 17", v=value)
     report = verify_log(log)
@@ -290,24 +309,68 @@ def test_edited_index_copy_is_named(log: AuditLog, column: str, value: str | Non
     assert verify_log(log, workers=2).problems == report.problems
 
 
-def test_index_copy_set_where_the_body_has_none_is_named(log: AuditLog) -> None:
+def test_index_copy_set_where_the_body_has_none_is_named(stored: AuditLog) -> None:
+    log = stored
     log.record(AuditEvent(type="phi.read", action="R", details={"patient_id": "pat-1"}))
     log.checkpoint()
     _sql(log, "UPDATE audit_events SET patient_id = 'pat-1' WHERE seq = 0")
     assert _kinds(log) == [("modified", 0, 0)]
 
 
-def test_a_blob_in_an_index_column_is_named(tmp_path: Path) -> None:
+def test_a_blob_in_an_index_column_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """SQLite keeps a BLOB in a text column, and ``patient_id = 'pat-2'`` then misses it."""
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))  # stored copies
     with AuditLog(_config(f"sqlite:///{tmp_path / 'a.db'}", tmp_path)) as log:
         _fill(log, 12)
         _sql(log, "UPDATE audit_events SET patient_id = CAST(patient_id AS BLOB) WHERE seq = 7")
         assert _kinds(log) == [("modified", 7, 7)]
 
 
-def test_a_non_json_body_with_its_own_hash_does_not_stop_verify(log: AuditLog) -> None:
+@pytest.mark.parametrize("column", store.INDEXED)
+def test_sqlite_copies_are_generated_and_cannot_be_written(tmp_path: Path, column: str) -> None:
+    with AuditLog(_config(f"sqlite:///{tmp_path / 'a.db'}", tmp_path)) as log:
+        _fill(log, 12)
+        with log.engine.connect() as conn:
+            assert not store.stored_copies(conn)
+        with pytest.raises(sa.exc.OperationalError, match="cannot UPDATE generated column"):
+            _sql(log, f"UPDATE audit_events SET {column} = 'x' WHERE seq = 3")
+        with pytest.raises(sa.exc.OperationalError, match="malformed JSON"):
+            _sql(log, "UPDATE audit_events SET body = 'not json' WHERE seq = 3")
+        with log.engine.connect() as conn:
+            plan = conn.execute(
+                sa.text("EXPLAIN QUERY PLAN SELECT seq FROM audit_events WHERE patient_id = 'p'")
+            ).all()
+        assert "ix_audit_events_patient" in str(plan)
+        assert verify_log(log).ok
+
+
+def test_migration_0002_turns_stored_copies_into_generated_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from phiward.audit.query import Query, query
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    with monkeypatch.context() as m:
+        m.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+        with AuditLog(_config(url, tmp_path)) as log:
+            _fill(log, 30)
+            _sql(log, "UPDATE phiward_audit_version SET version_num = '0001'")
+    with AuditLog(_config(url, tmp_path)) as log:  # SQLite 3.40: 0002 runs
+        with log.engine.connect() as conn:
+            assert not store.stored_copies(conn)
+        assert verify_log(log).ok
+        assert [e["seq"] for e in query(log, Query(patient_id="pat-2"))] == [2, 7, 12, 17, 22, 27]
+        log.record(_event(30))
+        assert verify_log(log).ok
+
+
+def test_a_non_json_body_with_its_own_hash_does_not_stop_verify(stored: AuditLog) -> None:
+    """(Where SQLite generates the copies, it refuses a body that is not JSON: see above.)"""
     from phiward.audit.merkle import leaf_hash
 
+    log = stored
     _fill(log)
     _sql(log, "UPDATE audit_events SET body = :b, leaf = :l WHERE seq = 9",
          b="not json", l=leaf_hash(b"not json"))  # fmt: skip
@@ -316,7 +379,8 @@ def test_a_non_json_body_with_its_own_hash_does_not_stop_verify(log: AuditLog) -
     assert any(k == "head" for k, _, _ in kinds)
 
 
-def test_retention_refuses_a_purge_stretched_by_an_edited_copy(log: AuditLog) -> None:
+def test_retention_refuses_a_purge_stretched_by_an_edited_copy(stored: AuditLog) -> None:
+    log = stored
     old = datetime.now(UTC) - timedelta(days=7 * 365)
     for i in range(3):
         log.record(_event(i, occurred=old))
@@ -377,18 +441,20 @@ def test_inserted_row_is_named(log: AuditLog) -> None:
     from phiward.audit.merkle import leaf_hash
 
     now = datetime.now(UTC)
-    body = canonical_json(_event(99).to_dict(recorded=now, seq=40))
+    data = _event(99).to_dict(recorded=now, seq=40)
+    body = canonical_json(data)
+    with log.engine.connect() as conn:
+        copies = store.stored_copies(conn)
     _sql(
         log,
-        "INSERT INTO audit_events (seq, occurred, type, action, body, leaf, mac, purged) "
-        "VALUES (40, :o, 'phi.read', 'R', :b, :l, :m, :p)",
-        o=now.isoformat(),
-        b=body.decode(),
-        l=leaf_hash(body),
-        m=b"\x00" * 32,
-        p=False,
-    )
-    assert ("inserted", 40, 40) in _kinds(log)
+        "INSERT INTO audit_events (seq, occurred, type, action, patient_id, user_id, body, leaf, "
+        "mac, purged) VALUES (40, :o, 'phi.read', 'R', :p, :u, :b, :l, :m, :f)"
+        if copies
+        else "INSERT INTO audit_events (seq, body, leaf, mac, purged) VALUES (40, :b, :l, :m, :f)",
+        o=data["occurred"], p=data["patient_id"], u=data["user_id"],
+        b=body.decode(), l=leaf_hash(body), m=b"\x00" * 32, f=False,
+    )  # fmt: skip
+    assert _kinds(log) == [("inserted", 40, 40)]
 
 
 def test_altered_head_is_detected(log: AuditLog) -> None:

@@ -238,6 +238,7 @@ class AuditLog:
         self._wake.acquire()
         self._wake_at = _NEVER
         self._frontier: Frontier | None = None
+        self._copies: bool | None = None  # does the database store the indexed copies?
         self._since_head = 0
         self._pending_export: tuple[int, str] | None = None
         self._last_batch = 1
@@ -461,6 +462,9 @@ class AuditLog:
         append = frontier.append
         rows: list[tuple[Any, ...]] = []
         add = rows.append
+        copies = self._copies
+        if copies is None:
+            copies = self._copies = store.stored_copies(conn)
         for seq, item in enumerate(batch, start):
             event = item.event
             data = event.to_dict(recorded=recorded, seq=seq)
@@ -469,11 +473,14 @@ class AuditLog:
             append(leaf)
             h = mac()
             h.update(seq.to_bytes(8, "big") + leaf)
-            add(
-                (seq, data["occurred"], event.type, event.action, event.user_id,
-                 event.patient_id, body.decode(), leaf, h.digest(), False)
-            )  # fmt: skip
-        store.insert_events(conn, rows)
+            if copies:
+                add(
+                    (seq, data["occurred"], event.type, event.action, event.user_id,
+                     event.patient_id, body.decode(), leaf, h.digest(), False)
+                )  # fmt: skip
+            else:
+                add((seq, body.decode(), leaf, h.digest(), False))
+        store.insert_events(conn, rows, copies=copies)
         self._since_head += len(rows)
         if self._since_head >= self.config.checkpoint_every:
             self._sign_head(conn, frontier)

@@ -173,24 +173,46 @@ def append_transaction(conn: sa.Connection) -> Iterator[int]:
 
 
 INDEXED = ("occurred", "type", "action", "user_id", "patient_id")
-"""Columns that copy a top-level field of the signed body so that queries can use an index. They
-are not covered by the hash: ``verify`` checks every row's copies against its body, and
-retention checks the row that bounds a purge."""
+"""Columns that copy a top-level field of the signed body so that queries can use an index. On
+SQLite (3.35 and later) they are virtual columns generated from the body, which nobody can write;
+elsewhere they are stored, not covered by the hash, and ``verify`` checks every row's copies
+against its body (retention also checks the row that bounds a purge)."""
 
-_COLUMNS = ("seq", "occurred", "type", "action", "user_id", "patient_id", "body", "leaf", "mac",
-            "purged")  # fmt: skip
+COLUMNS = ("seq", "occurred", "type", "action", "user_id", "patient_id", "body", "leaf", "mac",
+           "purged")  # fmt: skip
+"""An event row as the writer inserts it where the copies are stored."""
+BODY_COLUMNS = ("seq", "body", "leaf", "mac", "purged")
+"""An event row as the writer inserts it where the copies are generated from the body."""
 
 
-def insert_events(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Insert event rows (in ``_COLUMNS`` order) through the driver's ``executemany``.
+def stored_copies(conn: sa.Connection) -> bool:
+    """Does this database store the indexed copies (PostgreSQL; SQLite before 3.35) rather than
+    generate them from the body (migration 0002)?"""
+    if conn.dialect.name != "sqlite":
+        return True
+    # Through the driver: a SQLAlchemy statement would open a transaction, which on SQLite
+    # means BEGIN IMMEDIATE, the log's write lock.
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute("PRAGMA table_xinfo(audit_events)")
+        columns = cursor.fetchall()
+    finally:
+        cursor.close()
+    return not any(c[1] == "patient_id" and c[6] in {2, 3} for c in columns)  # 2, 3: generated
+
+
+def insert_events(conn: sa.Connection, rows: list[tuple[Any, ...]], *, copies: bool) -> None:
+    """Insert event rows (in ``COLUMNS`` order, or ``BODY_COLUMNS`` when not ``copies``)
+    through the driver's ``executemany``.
 
     The hot path of every append: SQLAlchemy's per-row parameter processing cost more than the
     hashing, so the rows go to the driver as tuples, in its own parameter style.
     """
+    columns = COLUMNS if copies else BODY_COLUMNS
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (
-        f"INSERT INTO audit_events ({', '.join(_COLUMNS)}) "  # noqa: S608 - fixed names
-        f"VALUES ({', '.join([marker] * len(_COLUMNS))})"
+        f"INSERT INTO audit_events ({', '.join(columns)}) "  # noqa: S608 - fixed names
+        f"VALUES ({', '.join([marker] * len(columns))})"
     )
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:

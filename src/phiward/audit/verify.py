@@ -467,13 +467,15 @@ def _raw_rows(
     indexed)``, the MAC only from ``trusted_below`` on (below, a verified head vouches for the
     rows), ``indexed`` 0 when the row's indexed copies equal its body's fields, else 1.
 
+    Where SQLite generates the copies from the body (migration 0002) there is nothing to check.
     PostgreSQL 15 has no way to test a text for JSON without raising, so there the copies are
     fetched and compared in Python."""
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     sqlite = conn.dialect.name == "sqlite"
     body = "CAST(body AS BLOB)" if sqlite else "convert_to(body, 'UTF8')"
     mac = f"CASE WHEN seq >= {int(trusted_below)} THEN mac END"
-    extra = _SQLITE_INDEXED if sqlite else ", ".join(store.INDEXED)
+    copies = store.stored_copies(conn)
+    extra = ("0" if not copies else _SQLITE_INDEXED) if sqlite else ", ".join(store.INDEXED)
     try:
         where = f"seq >= {int(lo)}" + (f" AND seq < {int(hi)}" if hi is not None else "")
         cursor.execute(
