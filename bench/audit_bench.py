@@ -112,9 +112,10 @@ def raw_ceiling(
     url: str, folder: Path, seconds: float, batch: int = 4096, *, constant_index: bool = False
 ) -> float:
     """The raw batched-INSERT ceiling: the rows the log itself writes for the benchmark's events
-    (same bodies, hashes, MACs and indexed values), prepared beforehand; the timed part is the
-    same transaction the log's writer runs (write lock and ``max(seq)``, multi-row insert through
-    the driver, durable commit) on one held connection, with no hashing and no callers.
+    (same bodies, hashes, MACs and indexed values), made before each batch is timed; the timed
+    part is the same transaction the log's writer runs (write lock and ``max(seq)``, multi-row
+    insert through the driver, durable commit) on one held connection, with no hashing and no
+    callers.
 
     ``constant_index=True`` (reported for information) puts constant values in the indexed
     columns (occurred, user, patient), so each commit touches one leaf page per index: a
@@ -123,30 +124,30 @@ def raw_ceiling(
     engine = store.create_engine(url)
     store.migrate(engine)
     key = os.urandom(32)
-    recorded = utcnow()
-    pre = []
-    for j in range(batch):
-        body = canonical_json(event(j).to_dict(recorded=recorded, seq=j))
-        leaf = merkle.leaf_hash(body)
-        pre.append((body.decode(), leaf, row_mac(key, j, leaf)))
     done, spent = 0, 0.0
     conn = engine.connect()
     copies = store.stored_copies(conn)
     start = 0
     while spent < seconds:
-        if not copies:  # SQLite generates the indexed values from the body as it inserts
-            rows = [(start + j, b, lf, m, False) for j, (b, lf, m) in enumerate(pre)]
-        elif constant_index:
-            rows = [
-                (start + j, "2026-01-01T00:00:00Z", "phi.read", "R", "u", "p", b, lf, m, False)
-                for j, (b, lf, m) in enumerate(pre)
-            ]
-        else:
-            rows = []
-            for j, (b, lf, m) in enumerate(pre):
-                ev = event(start + j)
-                rows.append((start + j, recorded.isoformat(), ev.type, ev.action, ev.user_id,
-                             ev.patient_id, b, lf, m, False))  # fmt: skip
+        # Each batch's rows are made before its timer starts, from fresh events, as the writer
+        # makes them: where SQLite generates the indexed values from the bodies, reused bodies
+        # would scatter every batch's index entries over the same pages.
+        recorded = utcnow()
+        rows = []
+        for j in range(start, start + batch):
+            ev = event(j)
+            data = ev.to_dict(recorded=recorded, seq=j)
+            body = canonical_json(data)
+            leaf = merkle.leaf_hash(body)
+            mac = row_mac(key, j, leaf)
+            if not copies:
+                rows.append((j, body.decode(), leaf, mac, False))
+            elif constant_index:
+                rows.append((j, "2026-01-01T00:00:00Z", "phi.read", "R", "u", "p",
+                             body.decode(), leaf, mac, False))  # fmt: skip
+            else:
+                rows.append((j, data["occurred"], ev.type, ev.action, ev.user_id, ev.patient_id,
+                             body.decode(), leaf, mac, False))  # fmt: skip
         t0 = time.perf_counter()
         with store.append_transaction(conn) as first:
             assert first == start

@@ -641,3 +641,17 @@ def test_logs_opened_at_once_on_a_fresh_database(db_url: str, tmp_path: Path) ->
     finally:
         for one in opened:
             one.close()
+
+
+def test_verify_lookups_do_not_take_the_write_lock(log: AuditLog) -> None:
+    """On SQLite a SQLAlchemy statement opens BEGIN IMMEDIATE: the row loop's lookups must not."""
+    from phiward.audit import verify as V
+
+    _fill(log, 5)
+    with log.engine.connect() as conn:
+        mac, copies = V._mac_lookup(conn)(3), V._indexed_lookup(conn)(3)
+        assert V._mac_lookup(conn)(99) is None
+        assert not conn.in_transaction()
+        names = ", ".join(store.INDEXED)
+        row = conn.execute(sa.text(f"SELECT mac, {names} FROM audit_events WHERE seq = 3")).one()
+    assert (mac, copies) == (bytes(row[0]), tuple(row[1:]))

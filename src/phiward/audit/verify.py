@@ -449,9 +449,9 @@ def _own_seq(raw: bytes) -> int:
     return int(m.group(1)) if m else -1
 
 
-# SQLite compares the copies with the body itself, in C as it reads the row (~1.2 us a row; the
-# same check in Python, fetching five more columns, cost twice that). ``json_valid`` first: an
-# attacker's non-JSON body must be reported, not abort the query.
+# Where SQLite stores the copies (before 3.35, see migration 0002) it compares them with the body
+# in C as it reads the row (~1.2 us a row; in Python, fetching five more columns, twice that).
+# ``json_valid`` first: an attacker's non-JSON body must be reported, not abort the query.
 _SQLITE_INDEXED = (
     "CASE WHEN body IS NULL THEN 0 WHEN NOT json_valid(body) THEN 1 WHEN "
     + " AND ".join(f"json_extract(body, '$.{name}') IS {name}" for name in store.INDEXED)
@@ -518,21 +518,37 @@ def _indexed_differ(raw: bytes, copies: tuple[Any, ...] | None) -> list[str]:
     ]
 
 
+def _row_lookup(conn: sa.Connection, columns: str) -> Callable[[int], tuple[Any, ...] | None]:
+    """One row's ``columns`` by ``seq``, through the driver: a SQLAlchemy statement would open a
+    transaction, on SQLite ``BEGIN IMMEDIATE``, and hold the log's write lock for the rest of the
+    pass."""
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"SELECT {columns} FROM audit_events WHERE seq = {marker}"  # noqa: S608 - fixed names
+
+    def lookup(seq: int) -> tuple[Any, ...] | None:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, (seq,))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if row is None else tuple(row)
+
+    return lookup
+
+
 def _mac_lookup(conn: sa.Connection) -> Callable[[int], bytes | None]:
+    row_of = _row_lookup(conn, "mac")
+
     def mac_of(seq: int) -> bytes | None:
-        row = conn.execute(sa.select(store.events.c.mac).where(store.events.c.seq == seq)).first()
+        row = row_of(seq)
         return None if row is None else bytes(row[0])
 
     return mac_of
 
 
 def _indexed_lookup(conn: sa.Connection) -> Callable[[int], tuple[Any, ...] | None]:
-    def indexed_of(seq: int) -> tuple[Any, ...] | None:
-        columns = [store.events.c[name] for name in store.INDEXED]
-        row = conn.execute(sa.select(*columns).where(store.events.c.seq == seq)).first()
-        return None if row is None else tuple(row)
-
-    return indexed_of
+    return _row_lookup(conn, ", ".join(store.INDEXED))
 
 
 def _all_macs(log: AuditLog) -> Iterator[tuple[int, bytes, bytes, bool]]:

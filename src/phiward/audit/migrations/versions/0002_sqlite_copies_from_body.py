@@ -23,8 +23,8 @@ branch_labels = None
 depends_on = None
 
 _INDEXES = {
-    "ix_audit_events_patient": "patient_id, occurred",
-    "ix_audit_events_user": "user_id, occurred",
+    "ix_audit_events_patient": "patient_id",
+    "ix_audit_events_user": "user_id",
     "ix_audit_events_occurred": "occurred",
 }
 _COPIES = ("occurred", "type", "action", "user_id", "patient_id")
