@@ -655,3 +655,11 @@ def test_verify_lookups_do_not_take_the_write_lock(log: AuditLog) -> None:
         names = ", ".join(store.INDEXED)
         row = conn.execute(sa.text(f"SELECT mac, {names} FROM audit_events WHERE seq = 3")).one()
     assert (mac, copies) == (bytes(row[0]), tuple(row[1:]))
+
+
+def test_a_schema_from_a_newer_phiward_is_named(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    with AuditLog(_config(url, tmp_path)) as log:
+        _sql(log, "UPDATE phiward_audit_version SET version_num = '0099'")
+    with pytest.raises(AuditError, match="newer than this phiward"):
+        AuditLog(_config(url, tmp_path))

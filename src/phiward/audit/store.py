@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.util.exc import CommandError
 
 from phiward.core.migrating import RACE_ATTEMPTS, alembic_lock, race_pause
 from phiward.errors import AuditError
@@ -118,6 +119,10 @@ def migrate(engine: sa.Engine) -> None:
                 race_pause(attempt)
     except sa.exc.SQLAlchemyError as exc:
         raise AuditError(f"cannot prepare the audit database: {exc.__class__.__name__}") from exc
+    except CommandError as exc:  # a revision this version does not know: a newer phiward's
+        raise AuditError(
+            f"the audit database's schema is newer than this phiward ({exc}); upgrade phiward"
+        ) from exc
 
 
 @contextmanager
