@@ -134,16 +134,24 @@ def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
         yield conn
 
 
+def driver_rows(conn: sa.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+    """Run ``sql`` (in the driver's parameter style) on the driver's own cursor and fetch all.
+
+    Cheaper than SQLAlchemy's statement handling on hot paths, and it opens no SQLAlchemy
+    transaction, which on SQLite would mean ``BEGIN IMMEDIATE``, the log's write lock."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def next_seq(conn: sa.Connection) -> int:
     """The next sequence number, read through the driver (once per append batch: SQLAlchemy's
     statement handling cost ~4x the query itself)."""
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute("SELECT max(seq) FROM audit_events")
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    value = None if row is None else row[0]
+    rows = driver_rows(conn, "SELECT max(seq) FROM audit_events")
+    value = rows[0][0] if rows else None
     return 0 if value is None else int(value) + 1
 
 
@@ -195,14 +203,7 @@ def stored_copies(conn: sa.Connection) -> bool:
     generate them from the body (migration 0002)?"""
     if conn.dialect.name != "sqlite":
         return True
-    # Through the driver: a SQLAlchemy statement would open a transaction, which on SQLite
-    # means BEGIN IMMEDIATE, the log's write lock.
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute("PRAGMA table_xinfo(audit_events)")
-        columns = cursor.fetchall()
-    finally:
-        cursor.close()
+    columns = driver_rows(conn, "PRAGMA table_xinfo(audit_events)")
     return not any(c[1] == "patient_id" and c[6] in {2, 3} for c in columns)  # 2, 3: generated
 
 

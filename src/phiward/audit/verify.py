@@ -519,20 +519,14 @@ def _indexed_differ(raw: bytes, copies: tuple[Any, ...] | None) -> list[str]:
 
 
 def _row_lookup(conn: sa.Connection, columns: str) -> Callable[[int], tuple[Any, ...] | None]:
-    """One row's ``columns`` by ``seq``, through the driver: a SQLAlchemy statement would open a
-    transaction, on SQLite ``BEGIN IMMEDIATE``, and hold the log's write lock for the rest of the
-    pass."""
+    """One row's ``columns`` by ``seq``, through the driver (:func:`store.driver_rows`): a
+    SQLAlchemy statement would hold the SQLite log's write lock for the rest of the pass."""
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"SELECT {columns} FROM audit_events WHERE seq = {marker}"  # noqa: S608 - fixed names
 
     def lookup(seq: int) -> tuple[Any, ...] | None:
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(sql, (seq,))
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
-        return None if row is None else tuple(row)
+        rows = store.driver_rows(conn, sql, (seq,))
+        return tuple(rows[0]) if rows else None
 
     return lookup
 
