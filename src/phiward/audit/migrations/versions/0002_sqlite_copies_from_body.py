@@ -3,9 +3,10 @@
 Stored copies were not hashed: a direct edit could hide an event from a query while its body
 still verified. Generated from ``body`` they cannot be written at all (``cannot UPDATE generated
 column``), their indexes are kept by SQLite itself, and rows shrink by the five copies.
-PostgreSQL keeps stored copies (a generated column there re-parses the body as ``jsonb`` once per
-column and index on every insert, which cost 35-45 % of append throughput); ``verify`` checks
-them. SQLite before 3.35 cannot drop a column: the copies stay stored there, and are checked.
+PostgreSQL keeps stored copies (indexes on the body's fields re-parse it as ``jsonb`` once per
+indexed expression on every insert, which cost 35-45 % of insert throughput when measured);
+``verify`` checks them. SQLite before 3.35 cannot drop a column: the copies stay stored there,
+and are checked.
 
 Revision ID: 0002
 Revises: 0001
