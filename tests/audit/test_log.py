@@ -663,3 +663,17 @@ def test_a_schema_from_a_newer_phiward_is_named(tmp_path: Path) -> None:
         _sql(log, "UPDATE phiward_audit_version SET version_num = '0099'")
     with pytest.raises(AuditError, match="newer than this phiward"):
         AuditLog(_config(url, tmp_path))
+
+
+def test_copies_holding_quotes_backslashes_and_accents_verify_clean(stored: AuditLog) -> None:
+    """The database's own JSON reading must agree with the stored copies (no false alarm)."""
+    event = AuditEvent(
+        type='phi."read"',
+        action="R",
+        user_id="dr\\o'brien",
+        patient_id="pat-é\t\u2028",
+        details={"patient_id": "other"},
+    )
+    stored.record(event)
+    stored.checkpoint()
+    assert verify_log(stored).ok
