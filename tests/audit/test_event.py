@@ -165,3 +165,11 @@ def test_the_written_out_constructor_matches_the_declared_fields() -> None:
     defaulted = AuditEvent(type="phi.read", action="R")
     assert defaulted.details == {} and defaulted.details is not AuditEvent("t", "R").details
     assert defaulted.occurred.tzinfo is UTC and defaulted.outcome == "success"
+
+
+def test_parse_body_reads_what_the_encoders_write_and_refuses_the_rest() -> None:
+    from phiward.audit.event import parse_body
+
+    assert parse_body(b'{"a":"\\u00e9","x":Infinity}') == {"a": "é", "x": float("inf")}
+    assert parse_body(b"[1]") is None
+    assert parse_body(b"not json") is None

@@ -9,6 +9,7 @@ name or a value. :func:`canonical_json` is the exact byte string that is hashed 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import operator
@@ -253,6 +254,22 @@ def event_json(data: dict[str, Any], details: dict[str, Any]) -> bytes:
         except _orjson.JSONEncodeError:
             pass
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def parse_body(raw: bytes) -> dict[str, Any] | None:
+    """A stored body read back as a dict, or None when it is not a JSON object (a forged row).
+
+    orjson when installed (about half the time of ``json.loads``); the reference parser for what
+    orjson refuses but the reference encoder writes, such as a float detail written as Infinity.
+    """
+    data: Any = None
+    if _orjson is not None:
+        with contextlib.suppress(ValueError):
+            data = _orjson.loads(raw)
+    if data is None:
+        with contextlib.suppress(ValueError):
+            data = json.loads(raw)
+    return data if isinstance(data, dict) else None
 
 
 def _orjson_exact(value: object) -> bool:

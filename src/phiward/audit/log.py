@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
-import json
 import os
 import queue
 import threading
@@ -39,7 +38,7 @@ from phiward.audit.checkpoint import (
     Verifier,
     load_row_mac_key,
 )
-from phiward.audit.event import AuditEvent, event_json, iso_utc, utcnow
+from phiward.audit.event import AuditEvent, event_json, iso_utc, parse_body, utcnow
 from phiward.audit.sinks import CheckpointSink, DirectorySink, S3Sink
 from phiward.core.settings import Settings
 from phiward.errors import AuditError, InputError
@@ -599,11 +598,8 @@ def _check_purge_bound(conn: sa.Connection, upto: int, cut: str) -> None:
     body = str(row.body).encode()
     if merkle.leaf_hash(body) != bytes(row.leaf):
         raise AuditError(f"audit row {upto} does not match its hash; run `phiward audit verify`")
-    try:
-        data = json.loads(body)
-    except ValueError:
-        data = None
-    occurred = data.get("occurred") if isinstance(data, dict) else None
+    data = parse_body(body)
+    occurred = None if data is None else data.get("occurred")
     if not isinstance(occurred, str) or occurred >= cut:
         raise AuditError(
             f"refusing to purge: audit row {upto} is indexed as older than the cutoff but its "

@@ -20,7 +20,6 @@ What is checked, in one pass over the rows in sequence order:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
@@ -37,13 +36,9 @@ import sqlalchemy as sa
 
 from phiward.audit import merkle, store
 from phiward.audit.checkpoint import Checkpoint, Verifier
+from phiward.audit.event import parse_body
 from phiward.audit.log import AuditLog, row_mac
 from phiward.errors import PhiwardError, VerificationError
-
-try:
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - the ``fast`` extra is not installed
-    _orjson = None  # type: ignore[assignment]
 
 _SEQ = re.compile(rb'"seq":(\d+)')
 _PURGE = re.compile(rb'"purged_through_seq":(\d+)')
@@ -531,14 +526,8 @@ def _copies_differ(names: list[str]) -> str:
 def _indexed_differ(raw: bytes, copies: tuple[Any, ...] | None) -> list[str]:
     """The names in ``store.INDEXED`` whose stored copy is not the body's own top-level value
     (all of them when the body is not a JSON object or the row has gone)."""
-    data: Any = None
-    if _orjson is not None:  # the ``fast`` extra: about half the time of ``json.loads``
-        with contextlib.suppress(ValueError):
-            data = _orjson.loads(raw)
-    if data is None:  # or a float detail written as Infinity, which orjson refuses
-        with contextlib.suppress(ValueError):
-            data = json.loads(raw)
-    if not isinstance(data, dict) or copies is None:
+    data = parse_body(raw)
+    if data is None or copies is None:
         return list(store.INDEXED)
     return [
         name
