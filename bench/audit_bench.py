@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from phiward.audit import AuditConfig, AuditEvent, AuditLog, merkle, store, verify_log
 from phiward.audit.event import canonical_json, utcnow
 from phiward.audit.log import row_mac
+from phiward.audit.structure import check_structure
 
 PG_URL = os.environ.get("PHIWARD_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -283,6 +284,13 @@ def main() -> None:
     print(f"\nfill through the batch path: {fill_rate:,.0f} events/s")
     print(f"verify {report.size:,} events (SQLite, whole log, MACs, heads): "
           f"{dt:.2f} s = {report.size / dt:,.0f} events/s")  # fmt: skip
+    t0 = time.perf_counter()
+    found = check_structure(log.engine)
+    dt = time.perf_counter() - t0
+    assert not found, found
+    print(f"structure check of the same log (verify --structure adds it: integrity_check of "
+          f"the tables and indexes, generated columns against bodies): {dt:.2f} s = "
+          f"{report.size / dt:,.0f} events/s")  # fmt: skip
 
     with log.engine.connect() as conn:
         leaves = [bytes(r[0]) for r in conn.execute(

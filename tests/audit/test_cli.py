@@ -118,3 +118,31 @@ def test_audit_can_be_disabled(monkeypatch: pytest.MonkeyPatch, keyed: Path) -> 
 def test_retention_requires_apply() -> None:
     code, _, err = run("audit", "retention")
     assert code == 2 and "--apply" in err
+
+
+def test_verify_structure_names_an_index_missing_an_entry(keyed: Path) -> None:
+    """An index rebuilt without event 1's entry, its schema text restored: rows all verify, so
+    plain verify passes (and says the structure was not checked); --structure exits 5."""
+    for name in ("a", "b", "c"):
+        assert run("keys", "create", name)[0] == 0
+    wide = {"COLUMNS": "200"}
+    result = CliRunner().invoke(app, ["audit", "verify", "--structure"], env=wide)
+    assert result.exit_code == 0 and "index structure checked" in result.stdout
+    conn = sqlite3.connect(keyed / "audit" / "audit.db")
+    with conn:
+        (sql,) = conn.execute(
+            "SELECT sql FROM sqlite_schema WHERE name = 'ix_audit_events_occurred'"
+        ).fetchone()
+        conn.execute("DROP INDEX ix_audit_events_occurred")
+        conn.execute(f"{sql} WHERE seq <> 1")
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute("UPDATE sqlite_schema SET sql = ? WHERE name = 'ix_audit_events_occurred'",
+                     (sql,))  # fmt: skip
+    conn.close()
+    result = CliRunner().invoke(app, ["audit", "verify"], env=wide)
+    assert result.exit_code == 0 and "not checked (--structure)" in result.stdout
+    code, out, _ = run("audit", "verify", "--structure", "--format", "json")
+    report = json.loads(out)
+    assert code == 5 and report["structure_checked"] and not report["ok"]
+    assert [(p["kind"], p["first"]) for p in report["problems"]] == [("structure", 1)]
+    assert "ix_audit_events_occurred" in report["problems"][0]["detail"]

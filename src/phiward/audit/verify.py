@@ -16,6 +16,9 @@ What is checked, in one pass over the rows in sequence order:
   root recomputed from the rows (so consecutive heads are consistent: each is a prefix of the
   next); every exported checkpoint (directory, S3) verifies the same way, and a checkpoint larger
   than the database means the log was **truncated**.
+
+With ``structure=True`` it also checks what indexed queries read through (index contents; on
+SQLite the generated columns): :mod:`phiward.audit.structure`, reported as **structure**.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ _PURGE = re.compile(rb'"purged_through_seq":(\d+)')
 @dataclass(frozen=True, slots=True)
 class Problem:
     kind: str  # modified | deleted | inserted | reordered | truncated | head | checkpoint | purged
+    #            | structure
     first: int | None
     last: int | None
     detail: str
@@ -69,6 +73,7 @@ class VerifyReport:
     size: int = 0
     heads_checked: int = 0
     checkpoints_checked: int = 0
+    structure_checked: bool = False
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -81,17 +86,24 @@ class VerifyReport:
             "size": self.size,
             "heads_checked": self.heads_checked,
             "checkpoints_checked": self.checkpoints_checked,
+            "structure_checked": self.structure_checked,
             "problems": [p.to_dict() for p in self.problems],
         }
 
 
 def verify_log(
-    log: AuditLog, *, verifier: Verifier | None = None, workers: int | None = None
+    log: AuditLog,
+    *,
+    verifier: Verifier | None = None,
+    workers: int | None = None,
+    structure: bool = False,
 ) -> VerifyReport:
     """Check ``log`` completely. Never raises for tampering: it is all in the report.
 
     Logs of more than ``PARALLEL_MIN_ROWS`` events are read in sequence ranges by ``workers``
     processes (default: the CPU count, at most 4); the tree and the heads are checked here.
+    ``structure=True`` adds the check of indexes and generated columns
+    (:func:`phiward.audit.structure.check_structure`; raises AuditError where it cannot run).
     """
     verifier = verifier or log.verifier
     key = log._mac_key
@@ -178,6 +190,12 @@ def verify_log(
         if not hmac.compare_digest(row_mac(key, seq, leaf), mac):
             kind = "inserted" if hashed else "modified"
             problems.append(Problem(kind, seq, seq, "row MAC does not verify"))
+    if structure:
+        from phiward.audit.structure import check_structure  # noqa: PLC0415 - seldom used
+
+        problems.extend(Problem("structure", seq, seq, detail) for seq, detail in
+                        check_structure(log.engine))  # fmt: skip
+        report.structure_checked = True
     problems.sort(key=lambda p: (p.first is None, p.first or 0))
     return report
 
@@ -447,13 +465,6 @@ def _own_seq(raw: bytes) -> int:
 # Where SQLite stores the copies (before 3.35, see migration 0002) it compares them with the body
 # in C as it reads the row (~1.2 us a row; in Python, fetching five more columns, twice that).
 # ``json_valid`` first: an attacker's non-JSON body must be reported, not abort the query.
-_SQLITE_INDEXED = (
-    "CASE WHEN e.body IS NULL THEN 0 WHEN NOT json_valid(e.body) THEN 1 WHEN "
-    + " AND ".join(f"json_extract(e.body, '$.{name}') IS e.{name}" for name in store.INDEXED)
-    + " THEN 0 ELSE 1 END"
-)
-
-
 # PostgreSQL parses each body once (``json_to_record``; ``jsonb`` was slower) and compares in the
 # server, whose CPU is usually not the verifier's. A body that is not JSON aborts that query; only
 # a forged row can hold one, and the range is then read again with the comparison made here.
@@ -479,14 +490,14 @@ def _raw_rows(
     rows), ``indexed`` 0 when the row's indexed copies equal its body's fields, else 1.
 
     Where SQLite generates the copies from the body (migration 0002) there is nothing to check;
-    where it stores them it compares them as it reads (:data:`_SQLITE_INDEXED`), and so does
-    PostgreSQL (:data:`_PG_INDEXED`)."""
+    where it stores them it compares them as it reads (:data:`store.SQLITE_COPIES_DIFFER`), and
+    so does PostgreSQL (:data:`_PG_INDEXED`)."""
     sqlite = conn.dialect.name == "sqlite"
     body = "CAST(e.body AS BLOB)" if sqlite else "convert_to(e.body, 'UTF8')"
     mac = f"CASE WHEN e.seq >= {int(trusted_below)} THEN e.mac END"
     where = f"e.seq >= {int(lo)}" + (f" AND e.seq < {int(hi)}" if hi is not None else "")
     if sqlite:
-        extra, join = ("0" if not store.stored_copies(conn) else _SQLITE_INDEXED), ""
+        extra, join = ("0" if not store.stored_copies(conn) else store.SQLITE_COPIES_DIFFER), ""
     else:
         extra, join = _PG_INDEXED, _PG_RECORD
     select = (
