@@ -463,8 +463,9 @@ def _own_seq(raw: bytes) -> int:
 
 
 # Where SQLite stores the copies (before 3.35, see migration 0002) it compares them with the body
-# in C as it reads the row (~1.2 us a row; in Python, fetching five more columns, twice that).
-# ``json_valid`` first: an attacker's non-JSON body must be reported, not abort the query.
+# in C as it reads the row (``store.SQLITE_COPIES_DIFFER``, ~1.2 us a row; in Python, fetching five
+# more columns, twice that), ``json_valid`` first: a forged non-JSON body must be reported, not
+# abort the query.
 # PostgreSQL parses each body once (``json_to_record``; ``jsonb`` was slower) and compares in the
 # server, whose CPU is usually not the verifier's. A body that is not JSON aborts that query; only
 # a forged row can hold one, and the range is then read again with the comparison made here.
