@@ -56,12 +56,19 @@ def pg_amcheck(postgres_url: str) -> str:
     return postgres_url
 
 
-@pytest.fixture(params=["sqlite", "sqlite-before-3.35", "postgres"])
+_OLD_SQLITE = {"sqlite-before-3.35": (3, 34, 1), "sqlite-before-3.33": (3, 32, 3)}
+
+
+@pytest.fixture(params=["sqlite", *_OLD_SQLITE, "postgres"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Before 3.35 the copies stay stored (migration 0002); before 3.33 integrity_check takes
+    no table name and checks the whole file."""
     if request.param == "postgres":
         return str(request.getfixturevalue("pg_amcheck"))
-    if request.param == "sqlite-before-3.35":  # the copies stay stored (migration 0002)
-        request.getfixturevalue("monkeypatch").setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+    if request.param in _OLD_SQLITE:
+        request.getfixturevalue("monkeypatch").setattr(
+            sqlite3, "sqlite_version_info", _OLD_SQLITE[request.param]
+        )
     return f"sqlite:///{tmp_path / 'audit.db'}"
 
 
