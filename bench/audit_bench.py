@@ -257,19 +257,19 @@ def main() -> None:
                     )
                     alog.close()
             rate, same = _median_round(rounds)
-            every = ", ".join(f"{a / c:.0%}" for a, c in rounds)
+            every = ", ".join(f"{a / c:.1%}" for a, c in rounds)
             big = raw_ceiling(make_url(f"b{writers}"), folder, args.seconds, 4096, writers)
             one = raw_ceiling(make_url(f"s{writers}"), folder, args.seconds, writers, 1)
-            print(f"| {name} | {writers} | {rate:,.0f} | {same:,.0f} | {rate / same:.0%} | {every} "
+            print(f"| {name} | {writers} | {rate:,.0f} | {same:,.0f} | {rate / same:.1%} | {every} "
                   f"| {big:,.0f} | {rate / big:.0%} "
                   f"| {one:,.0f} | {rate / one:.0%} |")  # fmt: skip
 
     drop_schemas()
     for name, rounds in asyncs.items():
         rate, same = _median_round(rounds)
-        every = ", ".join(f"{a / c:.0%}" for a, c in rounds)
+        every = ", ".join(f"{a / c:.1%}" for a, c in rounds)
         print(f"{name}, 64 asyncio tasks awaiting arecord: {rate:,.0f} appends/s "
-              f"({rate / same:.0%} of the batches-of-64 ceiling in the median round; "
+              f"({rate / same:.1%} of the batches-of-64 ceiling in the median round; "
               f"every round: {every})")  # fmt: skip
 
     if args.no_verify:
