@@ -57,6 +57,11 @@ def event(i: int) -> AuditEvent:
     )
 
 
+def writers_event(k: int, i: int) -> AuditEvent:
+    """Writer ``k``'s ``i``-th event in the append benchmarks (and so in the ceiling's rows)."""
+    return event(k * 1_000_000 + i)
+
+
 def open_log(url: str, folder: Path) -> AuditLog:
     cfg = AuditConfig(
         database_url=url,
@@ -74,7 +79,7 @@ def appends(log: AuditLog, writers: int, seconds: float) -> float:
     def run(k: int) -> None:
         i = 0
         while time.perf_counter() < stop:
-            log.record(event(k * 1_000_000 + i))
+            log.record(writers_event(k, i))
             i += 1
         counts[k] = i
 
@@ -99,7 +104,7 @@ def async_appends(log: AuditLog, writers: int, seconds: float) -> float:
         async def task(k: int) -> None:
             i = 0
             while time.perf_counter() < stop:
-                await log.arecord(event(k * 1_000_000 + i))
+                await log.arecord(writers_event(k, i))
                 i += 1
             counts[k] = i
 
@@ -112,9 +117,9 @@ def async_appends(log: AuditLog, writers: int, seconds: float) -> float:
 
 def writer_event(writers: int, j: int) -> AuditEvent:
     """The ``j``-th event of a run with ``writers`` callers, in the order the log's batches hold
-    them: one event from each writer per batch (writer ``k``'s ``i``-th event is
-    ``event(k * 1_000_000 + i)``, as :func:`appends` makes it)."""
-    return event((j % writers) * 1_000_000 + j // writers)
+    them: one event from each writer per batch (:func:`writers_event`, as :func:`appends`
+    makes them)."""
+    return writers_event(j % writers, j // writers)
 
 
 def raw_ceiling(

@@ -53,10 +53,11 @@ def check_structure(engine: sa.Engine) -> list[Finding]:
 
 def _sqlite(conn: sa.Connection) -> list[Finding]:
     findings: list[Finding] = []
-    by_table = sqlite3.sqlite_version_info >= (3, 33)  # integrity_check(TABLE) since 3.33
-    # (pragma, whether its "row N" are rows of audit_events)
-    pragmas = [(f"PRAGMA integrity_check({t})", t == "audit_events") for t in _TABLES] if by_table \
-        else [("PRAGMA integrity_check", False)]  # fmt: skip
+    # (pragma, whether its "row N" are rows of audit_events); integrity_check(TABLE) since 3.33
+    if sqlite3.sqlite_version_info >= (3, 33):
+        pragmas = [(f"PRAGMA integrity_check({t})", t == "audit_events") for t in _TABLES]
+    else:
+        pragmas = [("PRAGMA integrity_check", False)]
     named: set[str] = set()  # indexes with a missing entry named: their count is no news
     for pragma, events_rows in pragmas:
         for (message,) in store.driver_rows(conn, pragma):
